@@ -1,0 +1,39 @@
+/*
+ * Linked-list walkers shared by `list`, the probe language's list()/hlist()
+ * probe points and the other walkers: list_head (circular, with loop and
+ * broken-link detection), hlist and singly linked lists.
+ */
+#ifndef KDX_LIST_H
+#define KDX_LIST_H
+
+#include <stdint.h>
+#include "error.h"
+
+struct kdx_session;
+
+enum kdx_list_kind {
+	KDX_LIST_HEAD,    /* struct list_head; walk ->next (or ->prev with reverse) */
+	KDX_LIST_HLIST,   /* struct hlist_head -> hlist_node chain */
+	KDX_LIST_SINGLE,  /* pointer at OFFSET to the next entry, NULL-terminated */
+};
+
+struct kdx_list_walk {
+	enum kdx_list_kind kind;
+	uint64_t start;         /* address of the head (or first entry) */
+	int head_is_standalone; /* -H: START is a list_head not embedded in an entry (not reported) */
+	int reverse;            /* -r: follow prev */
+	uint64_t link_offset;   /* offset of the link member in the entry: entry = node - link_offset */
+	uint64_t end;           /* -e: stop at this address (0: none) */
+	uint64_t max_entries;   /* 0: unlimited */
+	int check_links;        /* verify next->prev == cur */
+};
+
+/* Callback per entry: ENTRY is the containing object's address (node - link_offset),
+ * NODE the link's address. Return non-zero to stop. */
+typedef int (*kdx_list_fn)(struct kdx_session *s, uint64_t entry, uint64_t node, void *arg);
+
+/* Walk; loops and broken links produce an error after the entries seen so far. */
+struct kdx_error *kdx_list_walk(struct kdx_session *s, const struct kdx_list_walk *w,
+				kdx_list_fn fn, void *arg, uint64_t *count);
+
+#endif

@@ -1,0 +1,63 @@
+/*
+ * Tasks: every process and thread (init_task.tasks + each thread group's
+ * signal->thread_head / thread_group), the per-CPU idle tasks, and which
+ * task was active on each CPU at dump time. Loaded once per session and
+ * cached in s->kernel.
+ */
+#ifndef KDX_TASKS_H
+#define KDX_TASKS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "error.h"
+
+struct kdx_session;
+
+struct kdx_task {
+	uint64_t addr;          /* struct task_struct * */
+	int pid;
+	int tgid;
+	int ppid;
+	uint64_t parent;        /* real_parent task address */
+	int cpu;                /* task_cpu() */
+	char comm[16];
+	uint64_t state;         /* __state */
+	uint64_t exit_state;
+	unsigned flags;         /* PF_* */
+	uint64_t mm;            /* 0 for kernel threads */
+	uint64_t stack;         /* task->stack (base of the kernel stack) */
+	uint64_t last_arrival;  /* sched_info.last_arrival (ns) */
+	int active;             /* currently running on CPU `cpu` (rq->curr) */
+	int is_idle;            /* a per-CPU swapper */
+	int is_kthread;         /* PF_KTHREAD */
+	int is_group_leader;
+	int is_panic;           /* the task that panicked */
+};
+
+/* All tasks, ordered like crash's ps (by pid, idle tasks first per CPU). */
+struct kdx_error *kdx_tasks(struct kdx_session *s, struct kdx_task **tasks, size_t *ntasks);
+
+/* Lookups (NULL if not found; calls kdx_tasks internally). */
+const struct kdx_task *kdx_task_by_pid(struct kdx_session *s, int pid);
+const struct kdx_task *kdx_task_by_addr(struct kdx_session *s, uint64_t addr);
+/* The task that panicked (crashing CPU's current task), or NULL. */
+const struct kdx_task *kdx_task_panic(struct kdx_session *s);
+/* Current context task: `set PID` choice, else the panicking task. */
+const struct kdx_task *kdx_task_current(struct kdx_session *s);
+
+/* crash's two-letter state: "RU", "IN", "UN", "ZO", "ST", "TR", "DE", "ID", "WA", "PA", "NE". */
+const char *kdx_task_state_name(struct kdx_session *s, const struct kdx_task *t);
+
+/*
+ * Resolve a crash-style task argument: a PID, a task_struct address, or
+ * (for foreach/ps) a command name. Error if it names no task.
+ */
+struct kdx_error *kdx_task_resolve(struct kdx_session *s, const char *arg,
+				   const struct kdx_task **ret);
+
+/* Per-CPU offsets: __per_cpu_offset[cpu]. */
+struct kdx_error *kdx_percpu_offset(struct kdx_session *s, int cpu, uint64_t *ret);
+/* Number of possible CPUs (nr_cpu_ids) */
+int kdx_cpu_count(struct kdx_session *s);
+
+#endif

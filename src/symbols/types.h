@@ -1,0 +1,124 @@
+/*
+ * DWARF types (libdw), looked up lazily by name, with an on-disk index keyed
+ * by the vmlinux build-id so that a second start does not re-index.
+ *
+ * Types are immutable once built and owned by the type table (freed with the
+ * session). Struct members are loaded when first needed.
+ */
+#ifndef KDX_TYPES_H
+#define KDX_TYPES_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "error.h"
+
+struct kdx_session;
+
+enum kdx_type_kind {
+	KDX_TYPE_VOID,
+	KDX_TYPE_INT,        /* also char, _Bool (is_bool) */
+	KDX_TYPE_FLOAT,
+	KDX_TYPE_POINTER,
+	KDX_TYPE_STRUCT,
+	KDX_TYPE_UNION,
+	KDX_TYPE_ENUM,
+	KDX_TYPE_ARRAY,
+	KDX_TYPE_FUNCTION,
+	KDX_TYPE_TYPEDEF,
+};
+
+enum {
+	KDX_QUAL_CONST = 1,
+	KDX_QUAL_VOLATILE = 2,
+};
+
+struct kdx_type;
+
+struct kdx_member {
+	const char *name;       /* NULL for an anonymous struct/union member */
+	struct kdx_type *type;
+	uint64_t bit_offset;    /* from the start of the enclosing struct */
+	uint32_t bit_size;      /* 0 unless a bit field */
+};
+
+struct kdx_enumerator {
+	const char *name;
+	int64_t value;
+};
+
+struct kdx_type {
+	enum kdx_type_kind kind;
+	const char *name;       /* tag for struct/union/enum ("task_struct"), base name, typedef name; NULL if anonymous */
+	uint64_t size;          /* bytes; 0 for void/function/incomplete */
+	int is_signed;
+	int is_bool;
+	int is_char;
+	unsigned qualifiers;    /* KDX_QUAL_* applied to this type */
+	int incomplete;         /* declaration only */
+	struct kdx_type *target;    /* pointer/typedef/array element/function return/enum compat type */
+	uint64_t nelem;         /* array element count */
+	int nelem_known;        /* 0 for flexible arrays [] */
+	size_t nmembers;
+	struct kdx_member *members;
+	size_t nenumerators;
+	struct kdx_enumerator *enumerators;
+	size_t nparams;
+	struct kdx_type **params;
+	int variadic;
+	void *priv;             /* owned by types.c (DIE reference for lazy loading) */
+};
+
+struct kdx_types;
+
+/* Open the DWARF of VMLINUX; uses/creates the index cache in CACHE_DIR
+ * (NULL: $XDG_CACHE_HOME/kdx or ~/.cache/kdx). */
+struct kdx_error *kdx_types_open(const char *vmlinux, const char *cache_dir,
+				 struct kdx_types **ret);
+void kdx_types_destroy(struct kdx_types *types);
+
+/* Add a module's debuginfo, relocated by its section bases (for mod -s). */
+struct kdx_error *kdx_types_add_module(struct kdx_types *types, const char *module,
+				       const char *path, const char *const *section_names,
+				       const uint64_t *section_addrs, size_t nsections);
+
+/* Find a type by C name: "struct task_struct", "union thread_union", "enum pid_type",
+ * "int", "unsigned long", "pid_t", "struct list_head *", "char [16]". */
+struct kdx_error *kdx_type_find(struct kdx_types *types, const char *name, struct kdx_type **ret);
+
+/* Find a global variable's type and (unrelocated DWARF) address. */
+struct kdx_error *kdx_variable_find(struct kdx_types *types, const char *name,
+				    struct kdx_type **type, uint64_t *dwarf_addr);
+
+/* Strip typedefs (and qualifiers): the underlying type. */
+struct kdx_type *kdx_type_unqualified(struct kdx_type *t);
+
+/* Make sure members/enumerators are loaded (no-op if already). */
+struct kdx_error *kdx_type_complete(struct kdx_types *types, struct kdx_type *t);
+
+/* Member by path "a.b.c" (descending into anonymous members, arrays "a[2]" allowed);
+ * bit offset from the start of T. */
+struct kdx_error *kdx_type_member(struct kdx_types *types, struct kdx_type *t, const char *path,
+				  struct kdx_type **mtype, uint64_t *bit_offset, uint32_t *bit_size);
+
+/* Byte offset of MEMBER in struct/union STRUCT_NAME ("task_struct" or
+ * "struct task_struct"); cached. For walkers. */
+struct kdx_error *kdx_member_offset(struct kdx_session *s, const char *struct_name,
+				    const char *member, uint64_t *offset);
+/* Size of a type by name; cached. */
+struct kdx_error *kdx_type_sizeof(struct kdx_session *s, const char *type_name, uint64_t *size);
+
+/* A pointer-to-T type (created on demand, owned by the table). */
+struct kdx_type *kdx_type_pointer_to(struct kdx_types *types, struct kdx_type *t);
+
+/* C spelling of a type: "struct list_head *", "char [16]", "int (*)(void)".
+ * If NAME is non-NULL it is placed as a declarator ("char comm[16]").
+ * Returns malloc'd string. */
+char *kdx_type_to_string(struct kdx_type *t, const char *name);
+
+/* Source location of the code at runtime address ADDR ("kernel/sched/core.c", 6356). */
+struct kdx_error *kdx_addr_to_line(struct kdx_session *s, uint64_t addr, const char **file, int *line);
+
+/* Names of all types / functions for completion (iterate; stop when fn != 0). */
+int kdx_types_for_each_name(struct kdx_types *types, int (*fn)(const char *name, void *arg), void *arg);
+
+#endif

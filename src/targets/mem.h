@@ -1,0 +1,50 @@
+/*
+ * Memory access above the target: kernel virtual addresses, physical
+ * addresses and user addresses of a given address space.
+ *
+ * Kernel virtual addresses are translated arithmetically where the kernel
+ * maps linearly (direct map: page_offset_base; kernel image:
+ * __START_KERNEL_map + phys_base) and through the x86_64 4- or 5-level page
+ * tables otherwise (vmalloc, modules, vmemmap), with a small translation
+ * cache. Every read can fail; the error names the address.
+ */
+#ifndef KDX_MEM_H
+#define KDX_MEM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "error.h"
+
+struct kdx_target;
+
+struct kdx_mem_layout {
+	uint64_t page_offset;     /* page_offset_base (direct map start) */
+	uint64_t vmalloc_start;   /* vmalloc_base */
+	uint64_t vmemmap_start;   /* vmemmap_base */
+	uint64_t phys_base;
+	uint64_t kernel_map;      /* __START_KERNEL_map = 0xffffffff80000000 */
+	uint64_t kaslr_offset;
+	uint64_t pgd_paddr;       /* physical address of init_top_pgt */
+	int levels;               /* 4 or 5 */
+};
+
+struct kdx_mem;
+
+struct kdx_error *kdx_mem_create(struct kdx_target *t, struct kdx_mem **ret);
+void kdx_mem_destroy(struct kdx_mem *m);
+
+/* Set or refine the layout once symbols are known (KASLR, page_offset_base). */
+void kdx_mem_set_layout(struct kdx_mem *m, const struct kdx_mem_layout *layout);
+const struct kdx_mem_layout *kdx_mem_layout(struct kdx_mem *m);
+
+struct kdx_error *kdx_mem_read(struct kdx_mem *m, uint64_t kvaddr, void *buf, size_t len);
+struct kdx_error *kdx_mem_read_phys(struct kdx_mem *m, uint64_t paddr, void *buf, size_t len);
+/* Read through the page tables rooted at physical address PGD_PADDR (a user mm). */
+struct kdx_error *kdx_mem_read_pgd(struct kdx_mem *m, uint64_t pgd_paddr,
+				   uint64_t vaddr, void *buf, size_t len);
+/* Translate a kernel virtual address to physical. */
+struct kdx_error *kdx_mem_kvtop(struct kdx_mem *m, uint64_t kvaddr, uint64_t *paddr);
+struct kdx_error *kdx_mem_vtop_pgd(struct kdx_mem *m, uint64_t pgd_paddr,
+				   uint64_t vaddr, uint64_t *paddr);
+
+#endif
