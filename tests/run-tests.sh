@@ -7,7 +7,7 @@
 # PATTERN selects tests by substring of the test file name (e.g. t-ps).
 # Environment:
 #   KDX              kdx binary (default: ./kdx or build/kdx of the tree, else `kdx`)
-#   KDX_BUILDDIR     where tests/unit/*_test live (default: the directory of $KDX)
+#   KDX_BUILDDIR     where tests/unit/*_test live (or KDX_BUILD; default: the directory of $KDX)
 #   KDX_FIXTURE_DIR  fixture cache (default /var/cache/kdx/fixtures)
 #   KDX_FIXTURES     explicit fixture directories (overrides the cache)
 #   KDX_FORMATS      restrict to these dump formats (e.g. "elf kdump")
@@ -37,7 +37,8 @@ if [ -z "${KDX:-}" ]; then
 	KDX=${KDX:-kdx}
 fi
 export KDX
-if [ -z "${KDX_BUILDDIR:-}" ]; then
+KDX_BUILDDIR=${KDX_BUILDDIR:-${KDX_BUILD:-}}
+if [ -z "$KDX_BUILDDIR" ]; then
 	case "$KDX" in */*) KDX_BUILDDIR=$(dirname "$KDX") ;; *) KDX_BUILDDIR=$ROOT ;; esac
 fi
 TIMEOUT=${KDX_TEST_TIMEOUT:-600}
