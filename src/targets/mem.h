@@ -47,4 +47,35 @@ struct kdx_error *kdx_mem_kvtop(struct kdx_mem *m, uint64_t kvaddr, uint64_t *pa
 struct kdx_error *kdx_mem_vtop_pgd(struct kdx_mem *m, uint64_t pgd_paddr,
 				   uint64_t vaddr, uint64_t *paddr);
 
+/*
+ * Added by the targets area.
+ */
+
+/* Fill LAYOUT from the dump's VMCOREINFO: KERNELOFFSET, NUMBER(phys_base),
+ * SYMBOL(init_top_pgt) (→ pgd_paddr through the kernel image mapping),
+ * NUMBER(pgtable_l5_enabled). page_offset, vmalloc_start and vmemmap_start
+ * stay 0 (not in VMCOREINFO). Error if phys_base or the pgd is missing;
+ * LAYOUT then holds what was found. kdx_mem_create already applies it. */
+struct kdx_error *kdx_mem_layout_from_vmcoreinfo(struct kdx_target *t,
+						 struct kdx_mem_layout *layout);
+
+/* Read page_offset_base, vmalloc_base and vmemmap_base from the kernel
+ * variables at these runtime (KASLR-relocated) addresses, through the
+ * kernel image mapping, into the layout. Pass 0 to skip one. */
+struct kdx_error *kdx_mem_bootstrap(struct kdx_mem *m, uint64_t page_offset_base_sym_addr,
+				    uint64_t vmalloc_base_sym_addr, uint64_t vmemmap_base_sym_addr);
+
+/* Find page_offset from the page tables (the first kernel-half mapping is
+ * the direct map, which starts at physical 0). kdx_mem_create tries this
+ * already; no-op if page_offset is set. */
+struct kdx_error *kdx_mem_detect_page_offset(struct kdx_mem *m);
+
+/* Without VMCOREINFO: find the kernel image in the page tables (its first
+ * mapped 2 MiB page is _text) and set phys_base and kaslr_offset, given the
+ * unrelocated address of _text from vmlinux (0xffffffff81000000 usually).
+ * kdx_mem_create tries this with the usual _text when there is no
+ * VMCOREINFO but a CR3 (QEMU note). */
+struct kdx_error *kdx_mem_detect_kernel_image(struct kdx_mem *m, uint64_t text_unrelocated,
+					      uint64_t *kaslr_ret);
+
 #endif
