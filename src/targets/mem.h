@@ -39,6 +39,15 @@ const struct kdx_mem_layout *kdx_mem_layout(struct kdx_mem *m);
 
 struct kdx_error *kdx_mem_read(struct kdx_mem *m, uint64_t kvaddr, void *buf, size_t len);
 struct kdx_error *kdx_mem_read_phys(struct kdx_mem *m, uint64_t paddr, void *buf, size_t len);
+/* Fill LAYOUT from the target's VMCOREINFO (KERNELOFFSET, NUMBER(phys_base),
+ * SYMBOL(init_top_pgt), NUMBER(pgtable_l5_enabled)); CR3 notes as fallback. */
+struct kdx_error *kdx_mem_layout_from_vmcoreinfo(struct kdx_target *t,
+						 struct kdx_mem_layout *layout);
+/* Read page_offset_base, vmalloc_base and vmemmap_base (runtime addresses of
+ * those kernel variables; 0 = unknown) through the kernel-image mapping. */
+struct kdx_error *kdx_mem_bootstrap(struct kdx_mem *m, uint64_t page_offset_base_addr,
+				    uint64_t vmalloc_base_addr, uint64_t vmemmap_base_addr);
+
 /* Read through the page tables rooted at physical address PGD_PADDR (a user mm). */
 struct kdx_error *kdx_mem_read_pgd(struct kdx_mem *m, uint64_t pgd_paddr,
 				   uint64_t vaddr, void *buf, size_t len);

@@ -1,0 +1,63 @@
+/*
+ * The command table. Add a command: write src/commands/NAME.c defining
+ * `const struct kdx_command kdx_cmd_NAME`, list it in
+ * src/commands/Makefile.inc, and add it to both lists below (keep them
+ * alphabetical).
+ */
+#include "commands/command.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+extern const struct kdx_command kdx_cmd_help;
+extern const struct kdx_command kdx_cmd_quit;
+extern const struct kdx_command kdx_cmd_set;
+
+const struct kdx_command *const kdx_commands[] = {
+	&kdx_cmd_help,
+	&kdx_cmd_quit,
+	&kdx_cmd_set,
+	NULL,
+};
+
+const struct kdx_command *kdx_command_find(const char *name)
+{
+	for (size_t i = 0; kdx_commands[i]; i++) {
+		const struct kdx_command *c = kdx_commands[i];
+		if (!strcmp(c->name, name))
+			return c;
+		for (const char *const *a = c->aliases; a && *a; a++)
+			if (!strcmp(*a, name))
+				return c;
+	}
+	return NULL;
+}
+
+struct kdx_error *kdx_command_usage(const struct kdx_command *cmd)
+{
+	return kdx_error_create(KDX_ERR_SYNTAX, "usage: %s", cmd->usage);
+}
+
+struct kdx_error *kdx_command_run_line(struct kdx_session *s, const char *line)
+{
+	int argc;
+	char **argv;
+	struct kdx_error *err = kdx_split_words(line, &argc, &argv);
+
+	if (err)
+		return err;
+	if (argc == 0) {
+		kdx_free_words(argc, argv);
+		return NULL;
+	}
+	const struct kdx_command *cmd = kdx_command_find(argv[0]);
+	if (!cmd)
+		err = kdx_error_create(KDX_ERR_NOT_FOUND,
+				       "%s: unknown command (try `help`)", argv[0]);
+	else
+		err = cmd->run(s, argc, argv);
+	kdx_free_words(argc, argv);
+	return err;
+}

@@ -1,0 +1,36 @@
+/*
+ * Per-session state of the kernel walkers. Each walker keeps its cache
+ * (task list, module list, ORC tables, slab caches...) in its own slot,
+ * created on first use and destroyed with the session.
+ */
+#ifndef KDX_KERNEL_H
+#define KDX_KERNEL_H
+
+#include "error.h"
+
+struct kdx_session;
+
+enum kdx_kernel_slot {
+	KDX_SLOT_TASKS,
+	KDX_SLOT_MODULES,
+	KDX_SLOT_ORC,
+	KDX_SLOT_SLAB,
+	KDX_SLOT_PERCPU,
+	KDX_SLOT_PRINTK,
+	KDX_SLOT_PROBE,
+	KDX_SLOT_FILES,
+	KDX_SLOT_MM,
+	KDX_SLOT_EXT0, KDX_SLOT_EXT1, KDX_SLOT_EXT2, KDX_SLOT_EXT3,
+	KDX_NR_SLOTS,
+};
+
+/* The slot's object, or NULL if not created yet. */
+void *kdx_kernel_slot(struct kdx_session *s, enum kdx_kernel_slot slot);
+/* Install OBJ in SLOT; DESTROY (may be NULL) is called on it at session close
+ * or when the slot is replaced. */
+struct kdx_error *kdx_kernel_set_slot(struct kdx_session *s, enum kdx_kernel_slot slot,
+				      void *obj, void (*destroy)(void *obj));
+/* Forget every cached walker state (e.g. after `mod -s` changed symbols). */
+void kdx_kernel_destroy(struct kdx_session *s);
+
+#endif

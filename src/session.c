@@ -1,0 +1,278 @@
+/*
+ * Opening a session: target -> memory layout -> symbols (KASLR) -> types.
+ * Data flows one way; each layer is told only what it needs.
+ */
+#include "session.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "targets/target.h"
+#include "targets/mem.h"
+#include "symbols/symbols.h"
+#include "symbols/types.h"
+#include "kernel/kernel.h"
+
+#include <fcntl.h>
+#include <gelf.h>
+#include <unistd.h>
+
+/* KASLR offset: --kaslr, else VMCOREINFO KERNELOFFSET, else SYMBOL(_stext)
+ * against vmlinux's _stext, else (live) /proc/kallsyms. */
+static struct kdx_error *find_kaslr(struct kdx_session *s, uint64_t *offset)
+{
+	const struct kdx_symbol *stext = kdx_symbol_by_name(s->symtab, "_stext", NULL);
+	uint64_t v;
+
+	if (s->opts.have_kaslr) {
+		*offset = s->opts.kaslr;
+		return NULL;
+	}
+	if (!kdx_vmcoreinfo_get(s->target, "KERNELOFFSET", NULL)) {
+		/* fall through to the other sources */
+	} else {
+		struct kdx_error *err = kdx_vmcoreinfo_u64(s->target, "KERNELOFFSET", 16, &v);
+		if (!err) {
+			*offset = v;
+			return NULL;
+		}
+		kdx_error_destroy(err);
+	}
+	if (stext && kdx_vmcoreinfo_get(s->target, "SYMBOL(_stext)", NULL)) {
+		struct kdx_error *err = kdx_vmcoreinfo_u64(s->target, "SYMBOL(_stext)", 16, &v);
+		if (!err) {
+			*offset = v - stext->addr;
+			return NULL;
+		}
+		kdx_error_destroy(err);
+	}
+	if (s->target->live && stext) {
+		FILE *f = fopen("/proc/kallsyms", "r");
+		char line[512];
+		while (f && fgets(line, sizeof(line), f)) {
+			unsigned long long a;
+			char type, name[256];
+			if (sscanf(line, "%llx %c %255s", &a, &type, name) == 3 &&
+			    !strcmp(name, "_stext")) {
+				fclose(f);
+				if (a == 0)
+					return kdx_error_create(KDX_ERR_INVALID,
+						"/proc/kallsyms hides addresses: run as root or set kernel.kptr_restrict=0, or pass --kaslr=OFFSET");
+				*offset = a - stext->addr;
+				return NULL;
+			}
+		}
+		if (f)
+			fclose(f);
+	}
+	return kdx_error_create(KDX_ERR_NOT_FOUND,
+		"cannot determine the KASLR offset (no VMCOREINFO in %s): pass --kaslr=OFFSET",
+		s->target->path ? s->target->path : "the dump");
+}
+
+/* Read BUF from the vmlinux file at link-time address ADDR (a section's bytes). */
+static int read_vmlinux_bytes(const char *path, uint64_t addr, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int ok = 0;
+	Elf *elf;
+	Elf_Scn *scn = NULL;
+
+	if (fd < 0)
+		return 0;
+	elf_version(EV_CURRENT);
+	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	while (elf && (scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_PROGBITS)
+			continue;
+		if (addr >= sh.sh_addr && addr + len <= sh.sh_addr + sh.sh_size) {
+			ok = pread(fd, buf, len, sh.sh_offset + (addr - sh.sh_addr)) == (ssize_t)len;
+			break;
+		}
+	}
+	if (elf)
+		elf_end(elf);
+	close(fd);
+	return ok;
+}
+
+/* The dump must come from this vmlinux: compare the dump's OSRELEASE with the
+ * release in vmlinux's linux_banner ("Linux version RELEASE ..."). */
+static struct kdx_error *check_match(struct kdx_session *s)
+{
+	const struct kdx_symbol *banner = kdx_symbol_by_name(s->symtab, "linux_banner", NULL);
+	const char *dump_rel;
+	size_t len;
+	char text[256], *rel, *end;
+
+	dump_rel = kdx_vmcoreinfo_get(s->target, "OSRELEASE", &len);
+	if (!dump_rel || !banner)
+		return NULL;
+	if (!read_vmlinux_bytes(s->opts.vmlinux, banner->addr, text, sizeof(text) - 1))
+		return NULL;
+	text[sizeof(text) - 1] = 0;
+	if (strncmp(text, "Linux version ", 14))
+		return NULL;
+	rel = text + 14;
+	end = strchr(rel, ' ');
+	if (end)
+		*end = 0;
+	if (strlen(rel) == len && !memcmp(rel, dump_rel, len))
+		return NULL;
+	return kdx_error_create(KDX_ERR_MISMATCH,
+		"%s is release %s but the dump is %.*s: pass the debuginfo of %.*s (or --force)",
+		s->opts.vmlinux, rel, (int)len, dump_rel, (int)len, dump_rel);
+}
+
+/* Memory layout: what VMCOREINFO says, then the variables that only the
+ * kernel image holds (page_offset_base etc., randomized with KASLR). */
+static struct kdx_error *setup_layout(struct kdx_session *s)
+{
+	struct kdx_mem_layout layout;
+	const struct kdx_symbol *pob, *vmb, *vmeb, *pgt;
+	struct kdx_error *err;
+
+	memset(&layout, 0, sizeof(layout));
+	if (s->target->live)
+		return NULL;    /* kcore reads kernel virtual addresses natively */
+	err = kdx_mem_layout_from_vmcoreinfo(s->target, &layout);
+	if (err)
+		return err;
+	layout.kaslr_offset = s->kaslr_offset;
+	pgt = kdx_symbol_by_name(s->symtab, "init_top_pgt", NULL);
+	if (!layout.pgd_paddr && pgt)
+		layout.pgd_paddr = pgt->addr - 0xffffffff80000000ULL + layout.phys_base;
+	kdx_mem_set_layout(s->mem, &layout);
+	pob = kdx_symbol_by_name(s->symtab, "page_offset_base", NULL);
+	vmb = kdx_symbol_by_name(s->symtab, "vmalloc_base", NULL);
+	vmeb = kdx_symbol_by_name(s->symtab, "vmemmap_base", NULL);
+	return kdx_mem_bootstrap(s->mem, pob ? pob->addr : 0, vmb ? vmb->addr : 0,
+				 vmeb ? vmeb->addr : 0);
+}
+
+struct kdx_error *kdx_session_open(const struct kdx_options *opts, struct kdx_session **ret)
+{
+	struct kdx_session *s = calloc(1, sizeof(*s));
+	struct kdx_error *err;
+
+	if (!s)
+		return kdx_error_nomem();
+	s->opts = *opts;
+	s->out = stdout;
+	s->radix = 10;
+
+	err = kdx_target_open(opts->vmcore, &s->target);
+	if (err)
+		goto fail;
+	err = kdx_symtab_load_vmlinux(opts->vmlinux, &s->symtab);
+	if (err)
+		goto fail;
+	err = check_match(s);
+	if (err) {
+		if (!opts->force)
+			goto fail;
+		fprintf(stderr, "kdx: warning: %s (going on: --force)\n", err->message);
+		kdx_error_destroy(err);
+	}
+	err = find_kaslr(s, &s->kaslr_offset);
+	if (err)
+		goto fail;
+	kdx_symtab_set_offset(s->symtab, s->kaslr_offset);
+	err = kdx_mem_create(s->target, &s->mem);
+	if (err)
+		goto fail;
+	err = setup_layout(s);
+	if (err)
+		goto fail;
+	err = kdx_types_open(opts->vmlinux, opts->cache_dir, &s->types);
+	if (err)
+		goto fail;
+	*ret = s;
+	return NULL;
+fail:
+	kdx_session_close(s);
+	return err;
+}
+
+void kdx_session_close(struct kdx_session *s)
+{
+	if (!s)
+		return;
+	kdx_kernel_destroy(s);
+	if (s->types)
+		kdx_types_destroy(s->types);
+	if (s->mem)
+		kdx_mem_destroy(s->mem);
+	if (s->symtab)
+		kdx_symtab_destroy(s->symtab);
+	if (s->target)
+		kdx_target_close(s->target);
+	free(s);
+}
+
+struct kdx_error *kdx_read(struct kdx_session *s, uint64_t addr, void *buf, size_t len)
+{
+	return kdx_mem_read(s->mem, addr, buf, len);
+}
+
+struct kdx_error *kdx_read_phys(struct kdx_session *s, uint64_t paddr, void *buf, size_t len)
+{
+	return kdx_mem_read_phys(s->mem, paddr, buf, len);
+}
+
+struct kdx_error *kdx_read_u64(struct kdx_session *s, uint64_t addr, uint64_t *ret)
+{
+	return kdx_read(s, addr, ret, sizeof(*ret));
+}
+
+struct kdx_error *kdx_read_u32(struct kdx_session *s, uint64_t addr, uint32_t *ret)
+{
+	return kdx_read(s, addr, ret, sizeof(*ret));
+}
+
+struct kdx_error *kdx_read_u16(struct kdx_session *s, uint64_t addr, uint16_t *ret)
+{
+	return kdx_read(s, addr, ret, sizeof(*ret));
+}
+
+struct kdx_error *kdx_read_u8(struct kdx_session *s, uint64_t addr, uint8_t *ret)
+{
+	return kdx_read(s, addr, ret, sizeof(*ret));
+}
+
+struct kdx_error *kdx_read_cstr(struct kdx_session *s, uint64_t addr, char *buf, size_t len)
+{
+	size_t done = 0;
+
+	if (!len)
+		return NULL;
+	while (done + 1 < len) {
+		/* read up to the end of the page so a string at a page's end works */
+		size_t chunk = 4096 - ((addr + done) & 4095);
+		if (chunk > len - 1 - done)
+			chunk = len - 1 - done;
+		struct kdx_error *err = kdx_read(s, addr + done, buf + done, chunk);
+		if (err) {
+			buf[done] = 0;
+			return err;
+		}
+		void *nul = memchr(buf + done, 0, chunk);
+		if (nul)
+			return NULL;
+		done += chunk;
+	}
+	buf[len - 1] = 0;
+	return NULL;
+}
+
+void kdx_session_report(struct kdx_session *s, struct kdx_error *err)
+{
+	if (!err)
+		return;
+	s->error_count++;
+	if (s->out)
+		fflush(s->out);
+	kdx_error_report(err);
+}
