@@ -52,14 +52,13 @@ static uint64_t image_to_phys(const struct kdx_mem_layout *l, uint64_t va)
 	return va - l->kernel_map + l->phys_base;
 }
 
-struct kdx_error *kdx_mem_layout_from_vmcoreinfo(struct kdx_target *t, struct kdx_mem_layout *l)
+static int detect_page_offset_quiet(struct kdx_mem *m);
+
+static struct kdx_error *layout_vmcoreinfo(struct kdx_target *t, struct kdx_mem_layout *l)
 {
 	uint64_t v;
 	struct kdx_error *err;
 
-	memset(l, 0, sizeof(*l));
-	l->kernel_map = START_KERNEL_MAP;
-	l->levels = 4;
 	if (!t->vmcoreinfo)
 		return kdx_error_create(KDX_ERR_NOT_FOUND, "%s has no VMCOREINFO", t->path);
 	if (!kdx_vmcoreinfo_u64(t, "KERNELOFFSET", 16, &v))
@@ -81,6 +80,67 @@ struct kdx_error *kdx_mem_layout_from_vmcoreinfo(struct kdx_target *t, struct kd
 	return NULL;
 }
 
+/* First CPU with QEMU system registers, or NULL. */
+static const struct kdx_cpu_regs *cpu_with_sregs(struct kdx_target *t)
+{
+	for (unsigned i = 0; i < t->ncpus; i++)
+		if (t->cpus[i].has_sregs && t->cpus[i].cr[3])
+			return &t->cpus[i];
+	return NULL;
+}
+
+/* A throwaway kdx_mem over T with layout L, for detection walks. */
+static struct kdx_mem *scratch_mem(struct kdx_target *t, const struct kdx_mem_layout *l)
+{
+	struct kdx_mem *m = calloc(1, sizeof(*m));
+	if (!m)
+		return NULL;
+	m->t = t;
+	m->layout = *l;
+	uint64_t sme;
+	if (!kdx_vmcoreinfo_u64(t, "NUMBER(sme_mask)", 10, &sme))
+		m->sme_mask = sme;
+	return m;
+}
+
+struct kdx_error *kdx_mem_layout_from_vmcoreinfo(struct kdx_target *t, struct kdx_mem_layout *l)
+{
+	memset(l, 0, sizeof(*l));
+	l->kernel_map = START_KERNEL_MAP;
+	l->levels = 4;
+	struct kdx_error *err = layout_vmcoreinfo(t, l);
+	const struct kdx_cpu_regs *c = cpu_with_sregs(t);
+	if (err && c && !l->pgd_paddr) {
+		/* No usable VMCOREINFO. Any CR3 of a CPU in kernel mode shares the
+		 * kernel half of init_top_pgt; strip PCID and the PTI user bit. */
+		l->pgd_paddr = c->cr[3] & PTE_ADDR_MASK & ~0x1000ULL;
+		l->levels = (c->cr[4] >> 12) & 1 ? 5 : 4;
+		struct kdx_mem *m = scratch_mem(t, l);
+		if (!m) {
+			kdx_error_destroy(err);
+			return kdx_error_nomem();
+		}
+		uint64_t kaslr;
+		struct kdx_error *e2 = kdx_mem_detect_kernel_image(m, 0xffffffff81000000ULL, &kaslr);
+		if (!e2) {
+			kdx_error_destroy(err);
+			err = NULL;
+			l->phys_base = m->layout.phys_base;
+			l->kaslr_offset = m->layout.kaslr_offset;
+		} else {
+			kdx_error_destroy(e2);
+		}
+		free(m);
+	}
+	if (l->pgd_paddr) {
+		struct kdx_mem *m = scratch_mem(t, l);
+		if (m && !detect_page_offset_quiet(m))
+			l->page_offset = m->layout.page_offset;
+		free(m);
+	}
+	return err;
+}
+
 static void tlb_flush(struct kdx_mem *m)
 {
 	memset(m->tlb, 0, sizeof(m->tlb));
@@ -88,7 +148,10 @@ static void tlb_flush(struct kdx_mem *m)
 
 void kdx_mem_set_layout(struct kdx_mem *m, const struct kdx_mem_layout *layout)
 {
+	uint64_t detected = m->layout.page_offset;
 	m->layout = *layout;
+	if (!m->layout.page_offset)
+		m->layout.page_offset = detected;
 	m->image_known = 1;
 	if (!m->layout.kernel_map)
 		m->layout.kernel_map = START_KERNEL_MAP;
@@ -102,47 +165,19 @@ const struct kdx_mem_layout *kdx_mem_layout(struct kdx_mem *m)
 	return &m->layout;
 }
 
-/* First CPU with QEMU system registers, or NULL. */
-static const struct kdx_cpu_regs *cpu_with_sregs(struct kdx_target *t)
-{
-	for (unsigned i = 0; i < t->ncpus; i++)
-		if (t->cpus[i].has_sregs && t->cpus[i].cr[3])
-			return &t->cpus[i];
-	return NULL;
-}
-
 struct kdx_error *kdx_mem_create(struct kdx_target *t, struct kdx_mem **ret)
 {
-	struct kdx_mem *m = calloc(1, sizeof(*m));
-	if (!m)
-		return kdx_error_nomem();
-	m->t = t;
 	struct kdx_mem_layout l;
 	struct kdx_error *err = kdx_mem_layout_from_vmcoreinfo(t, &l);
-	int image_known = !err;
-	/* On error keep what VMCOREINFO gave; a CR3 may still give a root. */
-	kdx_error_destroy(err);
-	uint64_t sme;
-	if (!kdx_vmcoreinfo_u64(t, "NUMBER(sme_mask)", 10, &sme))
-		m->sme_mask = sme;
-	const struct kdx_cpu_regs *c = cpu_with_sregs(t);
-	if (!l.pgd_paddr && c) {
-		/* Any CR3 of a CPU in kernel mode shares the kernel half of
-		 * init_top_pgt; strip PCID and the PTI user-copy bit. */
-		l.pgd_paddr = c->cr[3] & PTE_ADDR_MASK & ~0x1000ULL;
-		l.levels = (c->cr[4] >> 12) & 1 ? 5 : 4;
+	struct kdx_mem *m = scratch_mem(t, &l);
+	if (!m) {
+		kdx_error_destroy(err);
+		return kdx_error_nomem();
 	}
 	kdx_mem_set_layout(m, &l);
-	m->image_known = image_known;
-	if (!image_known && l.pgd_paddr) {
-		/* No VMCOREINFO: find the image in the page tables, assuming
-		 * the usual unrelocated _text (CONFIG_PHYSICAL_START 16 MiB). */
-		uint64_t kaslr;
-		kdx_error_destroy(kdx_mem_detect_kernel_image(m, 0xffffffff81000000ULL, &kaslr));
-	}
-	/* A few page-table reads; kdx_mem_bootstrap later sets the real value. */
-	if (l.pgd_paddr)
-		kdx_error_destroy(kdx_mem_detect_page_offset(m));
+	/* Without a known phys_base, kernel-image addresses are walked. */
+	m->image_known = !err;
+	kdx_error_destroy(err);
 	*ret = m;
 	return NULL;
 }
@@ -385,6 +420,13 @@ static int first_mapping(struct kdx_mem *m, uint64_t table, int lvl, uint64_t ba
 			return 1;
 	}
 	return 0;
+}
+
+static int detect_page_offset_quiet(struct kdx_mem *m)
+{
+	struct kdx_error *err = kdx_mem_detect_page_offset(m);
+	kdx_error_destroy(err);
+	return err != NULL;
 }
 
 struct kdx_error *kdx_mem_detect_page_offset(struct kdx_mem *m)

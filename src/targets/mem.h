@@ -40,11 +40,19 @@ const struct kdx_mem_layout *kdx_mem_layout(struct kdx_mem *m);
 struct kdx_error *kdx_mem_read(struct kdx_mem *m, uint64_t kvaddr, void *buf, size_t len);
 struct kdx_error *kdx_mem_read_phys(struct kdx_mem *m, uint64_t paddr, void *buf, size_t len);
 /* Fill LAYOUT from the target's VMCOREINFO (KERNELOFFSET, NUMBER(phys_base),
- * SYMBOL(init_top_pgt), NUMBER(pgtable_l5_enabled)); CR3 notes as fallback. */
+ * SYMBOL(init_top_pgt) → pgd_paddr through the kernel image mapping,
+ * NUMBER(pgtable_l5_enabled)); without VMCOREINFO, from a CPU's CR3/CR4
+ * (QEMU note) with phys_base and kaslr_offset found in the page tables
+ * (assuming the usual unrelocated _text 0xffffffff81000000). page_offset is
+ * set when the page tables show it (see kdx_mem_detect_page_offset);
+ * vmalloc_start and vmemmap_start stay 0. Error if neither source gives a
+ * page-table root and phys_base. */
 struct kdx_error *kdx_mem_layout_from_vmcoreinfo(struct kdx_target *t,
 						 struct kdx_mem_layout *layout);
 /* Read page_offset_base, vmalloc_base and vmemmap_base (runtime addresses of
  * those kernel variables; 0 = unknown) through the kernel-image mapping. */
+/* (Implementation note: values read replace the layout's; a page_offset
+ * detected earlier stays when page_offset_base_addr is 0.) */
 struct kdx_error *kdx_mem_bootstrap(struct kdx_mem *m, uint64_t page_offset_base_addr,
 				    uint64_t vmalloc_base_addr, uint64_t vmemmap_base_addr);
 
@@ -59,20 +67,6 @@ struct kdx_error *kdx_mem_vtop_pgd(struct kdx_mem *m, uint64_t pgd_paddr,
 /*
  * Added by the targets area.
  */
-
-/* Fill LAYOUT from the dump's VMCOREINFO: KERNELOFFSET, NUMBER(phys_base),
- * SYMBOL(init_top_pgt) (→ pgd_paddr through the kernel image mapping),
- * NUMBER(pgtable_l5_enabled). page_offset, vmalloc_start and vmemmap_start
- * stay 0 (not in VMCOREINFO). Error if phys_base or the pgd is missing;
- * LAYOUT then holds what was found. kdx_mem_create already applies it. */
-struct kdx_error *kdx_mem_layout_from_vmcoreinfo(struct kdx_target *t,
-						 struct kdx_mem_layout *layout);
-
-/* Read page_offset_base, vmalloc_base and vmemmap_base from the kernel
- * variables at these runtime (KASLR-relocated) addresses, through the
- * kernel image mapping, into the layout. Pass 0 to skip one. */
-struct kdx_error *kdx_mem_bootstrap(struct kdx_mem *m, uint64_t page_offset_base_sym_addr,
-				    uint64_t vmalloc_base_sym_addr, uint64_t vmemmap_base_sym_addr);
 
 /* Find page_offset from the page tables (the first kernel-half mapping is
  * the direct map, which starts at physical 0). kdx_mem_create tries this
