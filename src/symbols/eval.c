@@ -26,6 +26,7 @@
 #include "session.h"
 #include "symbols/symbols.h"
 #include "symbols/types.h"
+#include "kernel/tasks.h"
 
 enum tok_kind { T_EOF, T_NUM, T_CHAR, T_STR, T_ID, T_PUNCT };
 
@@ -339,7 +340,7 @@ static int at_type_start(struct ev *e)
 static struct kdx_error *parse_type(struct ev *e, struct kdx_type **ret)
 {
 	int n_unsigned = 0, n_signed = 0, n_long = 0, n_short = 0, n_int = 0, n_char = 0;
-	char base[300] = "";
+	char base[600] = "";
 	size_t start = e->tok.pos;
 	struct kdx_error *err;
 	struct kdx_type *t = NULL;
@@ -1293,40 +1294,3 @@ struct kdx_error *kdx_eval_expr(struct kdx_session *s, const char *expr, struct 
 	return kdx_eval_expr_cpu(s, expr, -1, ret);
 }
 
-/* ------------------------------------------------------------- per-CPU */
-
-struct kdx_error *kdx_percpu_ncpus(struct kdx_session *s, int *ncpus)
-{
-	struct kdx_value v;
-	uint64_t n;
-	struct kdx_error *err = kdx_value_symbol(s, "nr_cpu_ids", &v);
-
-	if (!err) {
-		err = kdx_value_as_u64(s, &v, &n);
-		kdx_value_release(&v);
-	}
-	if (err)
-		return kdx_error_prefix(err, "reading nr_cpu_ids");
-	if (n == 0 || n > 8192)
-		return kdx_error_create(KDX_ERR_FORMAT, "nr_cpu_ids is %llu: not believable",
-					(unsigned long long)n);
-	*ncpus = (int)n;
-	return NULL;
-}
-
-struct kdx_error *kdx_percpu_offset(struct kdx_session *s, int cpu, uint64_t *offset)
-{
-	uint64_t addr;
-	int n;
-	struct kdx_error *err;
-
-	if ((err = kdx_percpu_ncpus(s, &n)))
-		return err;
-	if (cpu < 0 || cpu >= n)
-		return kdx_error_create(KDX_ERR_INVALID, "no CPU %d (this kernel has %d possible CPUs)", cpu, n);
-	if ((err = kdx_symbol_lookup(s, "__per_cpu_offset", &addr)))
-		return err;
-	if ((err = kdx_value_read_mem(s, addr + 8 * (uint64_t)cpu, offset, 8)))
-		return kdx_error_prefix(err, "reading __per_cpu_offset[%d]", cpu);
-	return NULL;
-}

@@ -117,8 +117,5 @@ struct kdx_error *kdx_value_fetch(struct kdx_session *s, const struct kdx_value 
 				  unsigned char **bufp, size_t *lenp);
 /* Is ADDR (a DWARF/ELF variable address) a per-CPU offset? */
 int kdx_value_is_percpu_addr(uint64_t addr);
-/* __per_cpu_offset[CPU] and the number of possible CPUs (nr_cpu_ids). */
-struct kdx_error *kdx_percpu_offset(struct kdx_session *s, int cpu, uint64_t *offset);
-struct kdx_error *kdx_percpu_ncpus(struct kdx_session *s, int *ncpus);
 
 #endif
