@@ -17,6 +17,18 @@ enum kdx_list_kind {
 	KDX_LIST_SINGLE,  /* pointer at OFFSET to the next entry, NULL-terminated */
 };
 
+/*
+ * What START means per kind:
+ *   KDX_LIST_HEAD   the address of a struct list_head. With head_is_standalone
+ *                   (crash -H) it is not reported; otherwise (crash -h, -l) it
+ *                   is the first entry's link. Ends back at START or at NULL.
+ *   KDX_LIST_HLIST  with head_is_standalone: a struct hlist_head; otherwise the
+ *                   first hlist_node. Ends at NULL.
+ *   KDX_LIST_SINGLE the first entry; the next entry's address is the pointer at
+ *                   ENTRY + link_offset. Ends at NULL, back at START or at the
+ *                   first entry, or at an entry pointing to itself.
+ * A node seen twice is a loop: the walk stops with "duplicate list entry".
+ */
 struct kdx_list_walk {
 	enum kdx_list_kind kind;
 	uint64_t start;         /* address of the head (or first entry) */
