@@ -201,6 +201,8 @@ static struct kdx_error *lex(struct ev *e)
 				t->is_long = 1;
 			p++;
 		}
+		if (*p == '.' && isdigit((unsigned char)p[1]))
+			return syntax(e, start - e->src, "floating-point constants are not supported");
 		if (id_char((unsigned char)*p))
 			return syntax(e, p - e->src, "bad character '%c' in number", *p);
 		t->kind = T_NUM;

@@ -302,6 +302,20 @@ static void fmt_array(struct fmt *f, struct kdx_type *t, const unsigned char *bu
 	uint64_t es = et ? et->size : 0;
 	uint64_t n = t->nelem;
 
+	if (et && !t->nelem_known && et->kind == KDX_TYPE_INT && et->is_char && es == 1 &&
+	    has_addr && f->s) {
+		/* char x[] (size unknown to DWARF): the C string there */
+		char sbuf[PRINT_ELEMENTS + 2];
+		struct kdx_error *err = kdx_read_cstr(f->s, addr, sbuf, sizeof(sbuf));
+		if (err) {
+			kdx_error_destroy(err);
+			kdx_strbuf_printf(&f->out, "<error: cannot read memory at 0x%llx>",
+					  (unsigned long long)addr);
+			return;
+		}
+		put_chars(f, (const unsigned char *)sbuf, strlen(sbuf), strlen(sbuf) >= PRINT_ELEMENTS);
+		return;
+	}
 	if (!et || !t->nelem_known || !es) {
 		/* flexible array member: show where it starts */
 		if (has_addr)
