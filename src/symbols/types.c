@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 /* ---- small utilities: arena, hash map ---- */
@@ -608,6 +609,14 @@ static struct kdx_error *open_vmlinux_src(struct kdx_types *types, const char *v
 	src->elf = elf_begin(src->fd, ELF_C_READ_MMAP, NULL);
 	if (!src->elf || elf_kind(src->elf) != ELF_K_ELF)
 		return kdx_error_create(KDX_ERR_FORMAT, "%s is not an ELF file", vmlinux);
+	/* Lookups touch scattered pages of a 600 MB file: no fault-around,
+	 * or every touched CU header maps 64 KiB and RSS balloons. */
+	size_t rawsize;
+	char *raw = elf_rawfile(src->elf, &rawsize);
+	if (raw) {
+		uintptr_t a = (uintptr_t)raw & ~(uintptr_t)4095;
+		madvise((void *)a, rawsize + ((uintptr_t)raw - a), MADV_RANDOM);
+	}
 	src->dw = dwarf_begin_elf(src->elf, DWARF_C_READ, NULL);
 	if (!src->dw)
 		return kdx_error_create(KDX_ERR_FORMAT,
@@ -711,8 +720,24 @@ struct kdx_error *kdx_types_add_src(struct kdx_types *types, struct kdx_dwsrc *s
 static struct kdx_type *find_indexed(struct kdx_types *types, int kind, const char *name,
 				     const struct kdx_dwindex_entry **entry, struct kdx_dwsrc **where)
 {
+	/* "module:name" searches that module only ("vmlinux:name": vmlinux). */
+	const char *colon = strchr(name, ':');
+	struct kdx_dwsrc *only = NULL;
+	if (colon && colon != name && colon[1] && colon[1] != ':') {
+		size_t ml = colon - name;
+		for (size_t i = 0; i < types->nsrcs; i++) {
+			const char *m = types->srcs[i]->module ? types->srcs[i]->module : "vmlinux";
+			if (strlen(m) == ml && !memcmp(m, name, ml))
+				only = types->srcs[i];
+		}
+		if (!only)
+			return NULL;
+		name = colon + 1;
+	}
 	for (size_t i = 0; i < types->nsrcs; i++) {
 		struct kdx_dwsrc *src = types->srcs[i];
+		if (only && src != only)
+			continue;
 		const struct kdx_dwindex_entry *e = kdx_dwindex_find(&src->index, kind, name);
 		if (!e)
 			continue;
@@ -1062,7 +1087,7 @@ int kdx_types_addr_is_percpu(struct kdx_types *types, uint64_t dwarf_addr)
 
 struct kdx_error *kdx_variable_find_ex(struct kdx_types *types, const char *name,
 				       struct kdx_type **type, uint64_t *dwarf_addr,
-				       int *is_percpu, int *is_function)
+				       int *is_percpu, int *is_function, const char **module)
 {
 	const struct kdx_dwindex_entry *e;
 	struct kdx_dwsrc *src;
@@ -1083,6 +1108,8 @@ struct kdx_error *kdx_variable_find_ex(struct kdx_types *types, const char *name
 		*is_percpu = !fn && src->id == 0 && kdx_types_addr_is_percpu(types, e->addr);
 	if (is_function)
 		*is_function = fn;
+	if (module)
+		*module = src->module;
 	return NULL;
 }
 

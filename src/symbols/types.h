@@ -85,7 +85,11 @@ struct kdx_error *kdx_types_add_module(struct kdx_types *types, const char *modu
  * "int", "unsigned long", "pid_t", "struct list_head *", "char [16]". */
 struct kdx_error *kdx_type_find(struct kdx_types *types, const char *name, struct kdx_type **ret);
 
-/* Find a global variable's type and (unrelocated DWARF) address. */
+/* Find a global variable's type and (unrelocated DWARF) address.
+ * vmlinux is searched first, then loaded modules; "module:name" searches one
+ * module only. A module variable's address is its runtime address (module
+ * debuginfo is relocated when loaded): do not add the KASLR offset to it
+ * (kdx_variable_find_ex tells which). */
 struct kdx_error *kdx_variable_find(struct kdx_types *types, const char *name,
 				    struct kdx_type **type, uint64_t *dwarf_addr);
 
@@ -131,13 +135,14 @@ int kdx_types_for_each_name(struct kdx_types *types, int (*fn)(const char *name,
  * struct is already complete.
  */
 
-/* kdx_variable_find plus: *IS_PERCPU (the address is an offset into the
+/* kdx_variable_find plus: *MODULE (NULL for vmlinux: then DWARF_ADDR is
+ * unrelocated; for a module it is already the runtime address), *IS_PERCPU (the address is an offset into the
  * per-cpu area, .data..percpu: add __per_cpu_offset[cpu]), *IS_FUNCTION
  * (NAME is a function; TYPE is its function type, address its entry).
  * Any out pointer may be NULL. */
 struct kdx_error *kdx_variable_find_ex(struct kdx_types *types, const char *name,
 				       struct kdx_type **type, uint64_t *dwarf_addr,
-				       int *is_percpu, int *is_function);
+				       int *is_percpu, int *is_function, const char **module);
 /* Is DWARF_ADDR (unrelocated) inside vmlinux's .data..percpu section? */
 int kdx_types_addr_is_percpu(struct kdx_types *types, uint64_t dwarf_addr);
 
