@@ -527,6 +527,10 @@ char *kdx_symbol_format(struct kdx_session *s, uint64_t addr, char *buf, size_t 
 	if (!len)
 		return buf;
 	buf[0] = 0;
+	/* Per-cpu offsets and absolute symbols live at small numbers; do not
+	 * dress up small integers (rd -s, register dumps) as symbols. */
+	if (addr < 0xffff800000000000ull)
+		return buf;
 	const struct kdx_symbol *sym = kdx_symbol_by_addr(s->symtab, addr, &off);
 	if (!sym)
 		return buf;
