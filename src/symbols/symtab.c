@@ -375,25 +375,28 @@ void kdx_symtab_set_offset(struct kdx_symtab *st, uint64_t offset)
 	uint64_t delta = offset - st->offset;
 	if (!delta)
 		return;
-	/* Absolute symbols and per-cpu offsets (below the kernel map) do not
-	 * move with KASLR. */
+	/* Per-cpu offsets and small absolute values (below the kernel half)
+	 * do not move with KASLR; everything in the kernel image does, even
+	 * absolute symbols such as init_per_cpu__gdt_page. */
 	for (size_t i = 0; i < st->vmlinux.n; i++) {
 		struct kdx_symbol *s = &st->vmlinux.syms[i];
-		if (s->type == 'A' || s->type == 'a')
-			continue;
 		if (s->addr - st->offset < 0xffff000000000000ull)
 			continue;
 		s->addr += delta;
 	}
 	st->offset = offset;
-	/* The order is unchanged except around absolute/per-cpu symbols, which
-	 * sit far below the kernel map either way; resort to be safe. The hash
-	 * stores indexes, so rebuild it too. */
-	qsort(st->vmlinux.syms, st->vmlinux.n, sizeof(*st->vmlinux.syms), sym_cmp);
-	free(st->vmlinux.hash);
-	st->vmlinux.hash = NULL;
-	struct kdx_error *err = symset_build_hash(&st->vmlinux);
-	kdx_error_destroy(err);
+	/* Kernel-half symbols all moved by the same delta and stay above the
+	 * unmoved low ones, so the order (and the hash of indexes) still
+	 * holds unless an address wrapped; check rather than assume. */
+	for (size_t i = 1; i < st->vmlinux.n; i++) {
+		if (st->vmlinux.syms[i - 1].addr > st->vmlinux.syms[i].addr) {
+			qsort(st->vmlinux.syms, st->vmlinux.n, sizeof(*st->vmlinux.syms), sym_cmp);
+			free(st->vmlinux.hash);
+			st->vmlinux.hash = NULL;
+			kdx_error_destroy(symset_build_hash(&st->vmlinux));
+			break;
+		}
+	}
 }
 
 uint64_t kdx_symtab_offset(struct kdx_symtab *st)
