@@ -217,7 +217,7 @@ static struct kdx_error *vmlinux_load(struct kdx_session *s, struct orc_cache *c
 		goto out;
 	}
 	Elf_Data *ipd = NULL, *orcd = NULL;
-	GElf_Shdr ipsh, orcsh;
+	GElf_Shdr ipsh = {0}, orcsh = {0};
 	for (Elf_Scn *scn = NULL; (scn = elf_nextscn(elf, scn));) {
 		GElf_Shdr sh;
 		if (!gelf_getshdr(scn, &sh))
