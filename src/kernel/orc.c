@@ -461,3 +461,20 @@ struct kdx_error *kdx_orc_find(struct kdx_session *s, uint64_t ip, struct kdx_or
 	*found = 1;
 	return NULL;
 }
+
+int kdx_orc_module_text(struct kdx_session *s, uint64_t addr)
+{
+	struct kdx_error *err = NULL;
+	struct orc_cache *c = orc_get(s, &err);
+
+	if (!c) {
+		kdx_error_destroy(err);
+		return 0;
+	}
+	if (!c->mods_loaded)
+		modules_load(s, c);
+	for (size_t i = 0; i < c->nmods; i++)
+		if (addr >= c->mods[i].start && addr < c->mods[i].end)
+			return 1;
+	return 0;
+}

@@ -55,4 +55,8 @@ struct kdx_orc {
 struct kdx_error *kdx_orc_find(struct kdx_session *s, uint64_t ip, struct kdx_orc *ret,
 			       int *found);
 
+/* Is ADDR inside the text of a loaded module that has ORC tables? (Module
+ * text is text even before module symbols are loaded.) */
+int kdx_orc_module_text(struct kdx_session *s, uint64_t addr);
+
 #endif

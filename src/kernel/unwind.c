@@ -160,6 +160,8 @@ int kdx_is_text_addr(struct kdx_session *s, uint64_t addr)
 
 	if (addr < 0xffff800000000000ULL)
 		return 0;
+	if (addr >= 0xffffffffc0000000ULL && kdx_orc_module_text(s, addr))
+		return 1;
 	sym = kdx_symbol_by_addr(s->symtab, addr, &off);
 	if (!sym || (sym->type != 't' && sym->type != 'T' && sym->type != 'W' && sym->type != 'w'))
 		return 0;
@@ -395,6 +397,13 @@ struct kdx_error *kdx_unwind_start(struct kdx_session *s, const struct kdx_task 
 	}
 	u->ip = kdx_kfield_u(frame, &in->itf_ret);
 	u->bp = kdx_kfield_u(frame, &in->itf_bp);
+	if (!kdx_is_text_addr(s, u->ip)) {
+		kdx_unwind_end(u);
+		return kdx_error_create(KDX_ERR_INVALID,
+					"PID %d: saved return address %llx at %llx is not kernel text",
+					task->pid, (unsigned long long)kdx_kfield_u(frame, &in->itf_ret),
+					(unsigned long long)(tsp + in->itf_ret.off));
+	}
 	u->sp = tsp + in->itf_size;
 	u->signal = in->ret_from_fork && u->ip == in->ret_from_fork;
 	u->regs[KDX_REG_RBP] = u->bp;
@@ -520,6 +529,11 @@ static struct kdx_error *step(struct kdx_unwind *u, uint64_t *cfa_out)
 	case KDX_ORC_CALL:
 		if ((err = read_word(u, cfa - 8, &v)))
 			return err;
+		if (v && !kdx_is_text_addr(s, v))
+			return kdx_error_create(KDX_ERR_INVALID,
+						"PID %d: return address %llx at %llx is not kernel text (corrupted stack?)",
+						u->task->pid, (unsigned long long)v,
+						(unsigned long long)(cfa - 8));
 		u->ip = v;
 		u->sp = cfa;
 		u->signal = 0;
