@@ -246,6 +246,44 @@ static int sym_is_junk(const GElf_Sym *sym, const char *name)
 	return 0;
 }
 
+static int is_text_type(char c)
+{
+	return c == 't' || c == 'T' || c == 'W' || c == 'w';
+}
+
+/*
+ * Sizes of code symbols as the kernel reports them ("do_wait+0x114/0x320"):
+ * kallsyms has no sizes and lets a symbol run to the next one, so the
+ * alignment padding after a function belongs to it. That matters beyond
+ * looks: a call to a noreturn function as the last instruction leaves a
+ * return address exactly at the function's ELF end (sysrq_handle_crash+0x16
+ * of 0x16 bytes). Asm labels without a size get the distance to the next
+ * symbol. Only padding-sized gaps are absorbed; data keeps its ELF size.
+ */
+static void symset_kallsyms_sizes(struct symset *set)
+{
+	size_t n = set->n;
+	for (size_t i = 0; i < n;) {
+		size_t j = i;
+		while (j < n && set->syms[j].addr == set->syms[i].addr)
+			j++;
+		/* [i, j) share an address; j is the next symbol */
+		if (j < n) {
+			uint64_t gap = set->syms[j].addr - set->syms[i].addr;
+			for (size_t k = i; k < j; k++) {
+				struct kdx_symbol *s = &set->syms[k];
+				if (!is_text_type(s->type))
+					continue;
+				if (!s->size && gap < UNSIZED_MAX_SPAN)
+					s->size = gap;
+				else if (s->size && gap > s->size && gap - s->size < 64)
+					s->size = gap;
+			}
+		}
+		i = j;
+	}
+}
+
 struct kdx_error *kdx_elf_read_symbols(Elf *elf, int keep_strings, struct kdx_symbol **ret,
 				       size_t *nret, char **strings_ret)
 {
@@ -336,6 +374,7 @@ struct kdx_error *kdx_symtab_load_vmlinux(const char *vmlinux, struct kdx_symtab
 		goto fail;
 	}
 	qsort(st->vmlinux.syms, st->vmlinux.n, sizeof(*st->vmlinux.syms), sym_cmp);
+	symset_kallsyms_sizes(&st->vmlinux);
 	err = symset_build_hash(&st->vmlinux);
 	if (err)
 		goto fail;
@@ -445,6 +484,7 @@ struct kdx_error *kdx_symtab_add_module(struct kdx_symtab *st, const char *modul
 	if (!set.n)
 		set.lo = 0;
 	qsort(set.syms, set.n, sizeof(*set.syms), sym_cmp);
+	symset_kallsyms_sizes(&set);
 	err = symset_build_hash(&set);
 	if (err) {
 		symset_free(&set);
