@@ -88,9 +88,11 @@ static int print_object(struct kdx_session *s, uint64_t obj, int is_free, void *
 static void print_slab_header(struct kdx_session *s, const struct kdx_slab_object *o)
 {
 	fprintf(s->out, "  SLAB              MEMORY            NODE  TOTAL  ALLOCATED  FREE\n");
+	uint32_t nfree = o->nfree_known ? o->nfree :
+		o->objects - (o->inuse <= o->objects ? o->inuse : o->objects);
 	fprintf(s->out, "  %-16llx  %-16llx  %4d  %5u  %9u  %4u\n",
 		(unsigned long long)o->slab, (unsigned long long)o->slab_base, o->node,
-		o->objects, o->inuse, o->objects - (o->inuse <= o->objects ? o->inuse : o->objects));
+		o->objects, o->objects - nfree, nfree);
 }
 
 static int list_slab(struct kdx_session *s, uint64_t slab, void *arg)
@@ -295,7 +297,6 @@ static struct kdx_error *show_address(struct kdx_session *s, const char *arg)
 			fprintf(s->out, "  [%llx]%s  (%llx is at offset %llu of the object)\n",
 				(unsigned long long)o.obj, o.obj_free < 0 ? "?" : "",
 				(unsigned long long)addr, (unsigned long long)(addr - o.obj));
-		fputc('\n', s->out);
 		said = 1;
 	} else {
 		kdx_error_destroy(err);

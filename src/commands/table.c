@@ -14,6 +14,7 @@
 extern const struct kdx_command kdx_cmd_help;
 extern const struct kdx_command kdx_cmd_kmem;
 extern const struct kdx_command kdx_cmd_list;
+extern const struct kdx_command kdx_cmd_p;
 extern const struct kdx_command kdx_cmd_quit;
 extern const struct kdx_command kdx_cmd_set;
 
@@ -21,6 +22,7 @@ const struct kdx_command *const kdx_commands[] = {
 	&kdx_cmd_help,
 	&kdx_cmd_kmem,
 	&kdx_cmd_list,
+	&kdx_cmd_p,
 	&kdx_cmd_quit,
 	&kdx_cmd_set,
 	NULL,

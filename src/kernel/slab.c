@@ -575,12 +575,11 @@ struct kdx_error *kdx_slab_cache_stats(struct kdx_session *s, const struct kdx_s
 		out->partial += pc.slabs;
 	}
 	out->free = out->node_free;
-	/* Per-CPU slabs. */
+	/* Per-CPU slabs of every possible CPU: a panic takes the other CPUs
+	 * out of cpu_online_mask, but their per-CPU slabs stay. */
 	int ncpu = kdx_cpu_count(s);
 	for (int cpu = 0; cpu < ncpu; cpu++) {
 		struct cpu_slab cs;
-		if (!kdx_cpu_online(s, cpu))
-			continue;
 		if ((err = read_cpu_slab(s, st, c, cpu, &cs))) {
 			note_error(s, out, err);
 			continue;
@@ -812,8 +811,6 @@ static struct kdx_error *free_map(struct kdx_session *s, struct slab_state *st,
 	int ncpu = kdx_cpu_count(s);
 	for (int cpu = 0; cpu < ncpu; cpu++) {
 		struct cpu_slab cs;
-		if (!kdx_cpu_online(s, cpu))
-			continue;
 		if ((err = read_cpu_slab(s, st, c, cpu, &cs))) {
 			kdx_error_destroy(err);
 			continue;
@@ -845,21 +842,25 @@ struct kdx_error *kdx_slab_object(struct kdx_session *s, uint64_t addr, struct k
 	o->frozen = h.frozen;
 	o->obj_free = -1;
 	uint64_t base = o->slab_base + c->red_left_pad;
+	unsigned char *map = calloc(h.objects ? h.objects : 1, 1);
+	if (!map)
+		return kdx_error_nomem();
+	struct kdx_error *e2 = free_map(s, st, c, slab, &h, map);
+	if (e2) {
+		kdx_session_report(s, e2);
+	} else {
+		o->nfree_known = 1;
+		for (uint32_t i = 0; i < h.objects; i++)
+			o->nfree += map[i];
+	}
 	if (addr >= base && c->size) {
 		uint64_t idx = (addr - base) / c->size;
 		if (idx < h.objects) {
 			o->obj = base + idx * c->size;
-			unsigned char *map = calloc(h.objects ? h.objects : 1, 1);
-			if (!map)
-				return kdx_error_nomem();
-			struct kdx_error *e2 = free_map(s, st, c, slab, &h, map);
-			if (!e2)
-				o->obj_free = map[idx];
-			else
-				kdx_session_report(s, e2);
-			free(map);
+			o->obj_free = e2 ? -1 : map[idx];
 		}
 	}
+	free(map);
 	return NULL;
 }
 

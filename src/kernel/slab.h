@@ -68,6 +68,8 @@ struct kdx_slab_object {
 	uint64_t slab;          /* struct slab * (== head struct page *) */
 	uint64_t slab_base;     /* address of the first byte of the slab's memory */
 	uint32_t objects, inuse;
+	uint32_t nfree;         /* objects on the slab's and (if it is a CPU's active slab) the CPU's freelist */
+	int nfree_known;
 	int frozen;
 	int node;
 	uint64_t obj;           /* object start (0 if ADDR is in the slab's tail padding) */

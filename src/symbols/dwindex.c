@@ -27,8 +27,11 @@
 #include <unistd.h>
 
 #define INDEX_MAGIC "KDXIDX\r\n"
-#define INDEX_VERSION 2
+#define INDEX_VERSION 3
 #define NTHREADS 2
+/* Transient kind: a variable only declared; becomes KDX_IDX_VARIABLE if the
+ * ELF symbol table has its address and no definition was seen. */
+#define IDX_VARDECL 100
 
 struct index_header {
 	char magic[8];
@@ -183,8 +186,14 @@ static int index_die(struct builder *b, Dwarf_Die *die)
 			return 0;
 		break;
 	case KDX_IDX_VARIABLE:
-		if (variable_address(die, &addr))
+		if (variable_address(die, &addr)) {
+			/* `extern unsigned long volatile jiffies;`: defined by
+			 * the linker script, never in DWARF. Resolved through
+			 * the ELF symbol table in finish(). */
+			if (dwarf_hasattr(die, DW_AT_declaration) && dwarf_hasattr(die, DW_AT_external))
+				return builder_add(b, IDX_VARDECL, name, off, 0, 0);
 			return 0;
+		}
 		break;
 	case KDX_IDX_FUNCTION: {
 		Dwarf_Addr lo, hi;
@@ -253,8 +262,79 @@ static int raw_cmp(const void *a, const void *b)
 	return x->die < y->die ? -1 : x->die > y->die;
 }
 
+/* Global ELF symbols of the names in ALL[] of kind IDX_VARDECL: turn those
+ * entries into variables with the symbol's address; drop the others. ALL is
+ * sorted, so a real definition (KDX_IDX_VARIABLE) is found by binary search. */
+static void resolve_declarations(struct raw_entry *all, size_t n, Elf *elf)
+{
+	size_t first = n, last = n;
+	for (size_t i = 0; i < n; i++) {
+		if (all[i].kind == IDX_VARDECL) {
+			if (first == n)
+				first = i;
+			last = i + 1;
+		}
+	}
+	if (first == n)
+		return;
+	/* Drop declarations that have a definition. */
+	for (size_t i = first; i < last; i++) {
+		struct raw_entry key = { .name = all[i].name, .kind = KDX_IDX_VARIABLE };
+		size_t lo = 0, hi = first;
+		while (lo < hi) {
+			size_t mid = (lo + hi) / 2;
+			int c = all[mid].kind != key.kind ? (all[mid].kind < key.kind ? -1 : 1)
+							   : strcmp(all[mid].name, key.name);
+			if (!c) {
+				all[i].kind = 0;   /* defined elsewhere */
+				break;
+			}
+			if (c < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+	}
+	if (!elf)
+		return;
+	Elf_Scn *scn = NULL;
+	GElf_Shdr shdr;
+	while ((scn = elf_nextscn(elf, scn)))
+		if (gelf_getshdr(scn, &shdr) && shdr.sh_type == SHT_SYMTAB)
+			break;
+	Elf_Data *data = scn ? elf_getdata(scn, NULL) : NULL;
+	if (!data || !shdr.sh_entsize)
+		return;
+	size_t count = shdr.sh_size / shdr.sh_entsize;
+	for (size_t j = 1; j < count; j++) {
+		GElf_Sym sym;
+		if (!gelf_getsym(data, (int)j, &sym) || GELF_ST_BIND(sym.st_info) == STB_LOCAL ||
+		    sym.st_shndx == SHN_UNDEF)
+			continue;
+		const char *name = elf_strptr(elf, shdr.sh_link, sym.st_name);
+		if (!name)
+			continue;
+		size_t lo = first, hi = last;
+		while (lo < hi) {
+			size_t mid = (lo + hi) / 2;
+			int c = strcmp(all[mid].name, name);
+			if (!c) {
+				if (all[mid].kind == IDX_VARDECL) {
+					all[mid].kind = KDX_IDX_VARIABLE;
+					all[mid].addr = sym.st_value;
+				}
+				break;
+			}
+			if (c < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+	}
+}
+
 /* Merge the builders' entries into IDX (in-memory form), dedup, sort. */
-static struct kdx_error *finish(struct builder *bs, int nb, struct kdx_dwindex *idx)
+static struct kdx_error *finish(struct builder *bs, int nb, Elf *elf, struct kdx_dwindex *idx)
 {
 	size_t total = 0;
 	for (int i = 0; i < nb; i++)
@@ -268,9 +348,22 @@ static struct kdx_error *finish(struct builder *bs, int nb, struct kdx_dwindex *
 		n += bs[i].n;
 	}
 	qsort(all, n, sizeof(*all), raw_cmp);
-	/* dedup adjacent (kind, name), keep the first (lowest DIE offset) */
+	/* The declarations sort last (kind 100); first dedup them by name. */
 	size_t m = 0;
 	for (size_t i = 0; i < n; i++) {
+		if (m && all[m - 1].kind == all[i].kind && strcmp(all[m - 1].name, all[i].name) == 0)
+			continue;
+		all[m++] = all[i];
+	}
+	n = m;
+	resolve_declarations(all, n, elf);
+	qsort(all, n, sizeof(*all), raw_cmp);
+	/* dedup adjacent (kind, name), keep the first (lowest DIE offset);
+	 * drop dead (kind 0) and unresolved declarations */
+	m = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (all[i].kind == 0 || all[i].kind == IDX_VARDECL)
+			continue;
 		if (m && all[m - 1].kind == all[i].kind && strcmp(all[m - 1].name, all[i].name) == 0)
 			continue;
 		all[m++] = all[i];
@@ -322,7 +415,7 @@ struct kdx_error *kdx_dwindex_build_mem(Dwarf *dw, struct kdx_dwindex *ret)
 {
 	struct builder b = { .dw = dw, .cu_first = 0, .cu_last = SIZE_MAX };
 	scan_thread(&b);
-	struct kdx_error *err = b.err ? b.err : finish(&b, 1, ret);
+	struct kdx_error *err = b.err ? b.err : finish(&b, 1, NULL, ret);
 	builders_free(&b, 1);
 	return err;
 }
@@ -468,7 +561,8 @@ static void save(const char *path, const uint8_t *build_id, size_t build_id_len,
 struct kdx_error *kdx_dwindex_open(const char *path, const uint8_t *build_id, size_t build_id_len,
 				   const char *cache_dir, struct kdx_dwindex *ret)
 {
-	char *cpath = kdx_dwindex_cache_path(cache_dir, build_id, build_id_len);
+	/* Without a build-id there is no safe key: do not cache. */
+	char *cpath = build_id_len ? kdx_dwindex_cache_path(cache_dir, build_id, build_id_len) : NULL;
 	if (cpath && build_id_len && try_load(cpath, build_id, build_id_len, ret) == 0) {
 		free(cpath);
 		return NULL;
@@ -548,7 +642,7 @@ struct kdx_error *kdx_dwindex_open(const char *path, const uint8_t *build_id, si
 		if (bs[i].err)
 			err = bs[i].err;
 	if (!err)
-		err = finish(bs, NTHREADS, ret);
+		err = finish(bs, NTHREADS, elfs[0], ret);
 	if (!err) {
 		ret->build_seconds = now() - t0;
 		if (cpath && build_id_len)

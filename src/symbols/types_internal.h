@@ -77,5 +77,6 @@ void kdx_hashmap_free(struct kdx_hashmap *m);
 
 struct kdx_type *kdx_types_from_die(struct kdx_types *types, struct kdx_dwsrc *src, Dwarf_Die *die);
 struct kdx_error *kdx_types_add_src(struct kdx_types *types, struct kdx_dwsrc *src);
+void kdx_dwsrc_free(struct kdx_dwsrc *src);
 
 #endif

@@ -202,14 +202,61 @@ static struct kdx_error *check_extent(struct kdx_vfile *vf, uint64_t end, const 
 		" (incomplete copy?)", vf->path, what, end, vf->size);
 }
 
+/* The descriptor table and the data of the last pages must be in the file.
+ * Pages are written in descriptor order, except that writers share one
+ * copy of the zero page: the furthest end among the last 64 descriptors
+ * catches cut copies without reading every descriptor. */
+static struct kdx_error *check_descriptors(struct kdx_vfile *vf, uint64_t desc_off, uint64_t npages)
+{
+	struct kdx_error *err = check_extent(vf, desc_off + npages * PD_SIZE, "page descriptors");
+	if (err || npages == 0)
+		return err;
+	unsigned char pd[64 * PD_SIZE];
+	uint64_t n = npages < 64 ? npages : 64, end = 0;
+	err = vf->pread(vf, desc_off + (npages - n) * PD_SIZE, pd, n * PD_SIZE);
+	if (err)
+		return kdx_error_prefix(err, "%s: reading the last page descriptors", vf->path);
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t e = le64(pd + i * PD_SIZE) + le32(pd + i * PD_SIZE + 8);
+		if (e > end)
+			end = e;
+	}
+	return check_extent(vf, end, "page data");
+}
+
+/* Set bits of bitmap 2, streamed in chunks (no need to keep it). */
+static struct kdx_error *count_pages(struct kdx_vfile *vf, uint64_t off, uint64_t len, uint64_t *ret)
+{
+	uint64_t buf[8192], total = 0;
+	while (len) {
+		size_t n = len < sizeof(buf) ? len : sizeof(buf);
+		memset(buf, 0, sizeof(buf));
+		struct kdx_error *err = vf->pread(vf, off, buf, n);
+		if (err)
+			return kdx_error_prefix(err, "%s: reading the page bitmap", vf->path);
+		for (size_t i = 0; i < (n + 7) / 8; i++)
+			total += __builtin_popcountll(buf[i]);
+		off += n;
+		len -= n;
+	}
+	*ret = total;
+	return NULL;
+}
+
 struct kdx_error *kdx_diskdump_meta(struct kdx_target *t, struct kdx_vfile *vf)
 {
 	struct dd_header h;
 	struct kdx_error *err = read_header(vf, &h);
 	if (err)
 		return err;
-	uint64_t bitmap_end = (uint64_t)(1 + h.sub_hdr_size + h.bitmap_blocks) * h.block_size;
-	err = check_extent(vf, bitmap_end, "page bitmaps");
+	uint64_t bitmap_off = (uint64_t)(1 + h.sub_hdr_size) * h.block_size;
+	uint64_t bitmap_len = (uint64_t)h.bitmap_blocks * h.block_size / 2;
+	uint64_t desc_off = bitmap_off + 2 * bitmap_len, npages;
+	err = check_extent(vf, desc_off, "page bitmaps");
+	if (!err)
+		err = count_pages(vf, bitmap_off + bitmap_len, bitmap_len, &npages);
+	if (!err)
+		err = check_descriptors(vf, desc_off, npages);
 	if (err)
 		return err;
 	return meta_from_header(t, vf, &h);
@@ -394,7 +441,7 @@ struct kdx_error *kdx_diskdump_open(struct kdx_target *t, struct kdx_vfile *vf,
 	err = load_bitmap(d);
 	if (err)
 		return err;
-	err = check_extent(vf, d->desc_off + d->npages * PD_SIZE, "page descriptors");
+	err = check_descriptors(vf, d->desc_off, d->npages);
 	if (err)
 		return err;
 	err = meta_from_header(t, vf, &h);
