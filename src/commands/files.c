@@ -30,7 +30,7 @@ static int print_fd(struct kdx_session *s, int fd, uint64_t file, void *arg)
 	if (!p->count++)
 		fprintf(s->out, " FD       FILE            DENTRY           INODE       TYPE PATH\n");
 	if (!err)
-		err = kdx_file_path(s, &fi, path, sizeof(path));
+		err = kdx_file_info_path(s, &fi, path, sizeof(path));
 	if (err) {
 		fprintf(s->out, "%3d %016llx %016llx %016llx %-4s ?\n", fd,
 			(unsigned long long)file, (unsigned long long)fi.dentry,

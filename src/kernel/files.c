@@ -289,7 +289,7 @@ struct kdx_error *kdx_file_info(struct kdx_session *s, uint64_t file, struct kdx
 	return NULL;
 }
 
-struct kdx_error *kdx_file_path(struct kdx_session *s, const struct kdx_file_info *fi,
+struct kdx_error *kdx_file_info_path(struct kdx_session *s, const struct kdx_file_info *fi,
 				char *buf, size_t len)
 {
 	return kdx_d_path(s, fi->dentry, fi->mnt, buf, len);

@@ -38,7 +38,7 @@ struct kdx_error *kdx_d_path(struct kdx_session *s, uint64_t dentry, uint64_t mn
 
 /* Describe a struct file (dentry, inode, mode) and its path. */
 struct kdx_error *kdx_file_info(struct kdx_session *s, uint64_t file, struct kdx_file_info *fi);
-struct kdx_error *kdx_file_path(struct kdx_session *s, const struct kdx_file_info *fi,
+struct kdx_error *kdx_file_info_path(struct kdx_session *s, const struct kdx_file_info *fi,
 				char *buf, size_t len);
 
 /* The task's root and working directory paths (task->fs). */
