@@ -13,12 +13,22 @@
 
 extern const struct kdx_command kdx_cmd_help;
 extern const struct kdx_command kdx_cmd_p;
+extern const struct kdx_command kdx_cmd_whatis;
+extern const struct kdx_command kdx_cmd_sym;
+extern const struct kdx_command kdx_cmd_rd;
+extern const struct kdx_command kdx_cmd_union;
+extern const struct kdx_command kdx_cmd_struct;
 extern const struct kdx_command kdx_cmd_quit;
 extern const struct kdx_command kdx_cmd_set;
 
 const struct kdx_command *const kdx_commands[] = {
 	&kdx_cmd_help,
 	&kdx_cmd_p,
+	&kdx_cmd_whatis,
+	&kdx_cmd_sym,
+	&kdx_cmd_rd,
+	&kdx_cmd_union,
+	&kdx_cmd_struct,
 	&kdx_cmd_quit,
 	&kdx_cmd_set,
 	NULL,
