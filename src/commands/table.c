@@ -11,26 +11,30 @@
 
 #include "util.h"
 
+extern const struct kdx_command kdx_cmd_bt;
+extern const struct kdx_command kdx_cmd_foreach;
 extern const struct kdx_command kdx_cmd_help;
 extern const struct kdx_command kdx_cmd_p;
-extern const struct kdx_command kdx_cmd_whatis;
-extern const struct kdx_command kdx_cmd_sym;
-extern const struct kdx_command kdx_cmd_rd;
-extern const struct kdx_command kdx_cmd_union;
-extern const struct kdx_command kdx_cmd_struct;
 extern const struct kdx_command kdx_cmd_quit;
+extern const struct kdx_command kdx_cmd_rd;
 extern const struct kdx_command kdx_cmd_set;
+extern const struct kdx_command kdx_cmd_struct;
+extern const struct kdx_command kdx_cmd_sym;
+extern const struct kdx_command kdx_cmd_union;
+extern const struct kdx_command kdx_cmd_whatis;
 
 const struct kdx_command *const kdx_commands[] = {
+	&kdx_cmd_bt,
+	&kdx_cmd_foreach,
 	&kdx_cmd_help,
 	&kdx_cmd_p,
-	&kdx_cmd_whatis,
-	&kdx_cmd_sym,
-	&kdx_cmd_rd,
-	&kdx_cmd_union,
-	&kdx_cmd_struct,
 	&kdx_cmd_quit,
+	&kdx_cmd_rd,
 	&kdx_cmd_set,
+	&kdx_cmd_struct,
+	&kdx_cmd_sym,
+	&kdx_cmd_union,
+	&kdx_cmd_whatis,
 	NULL,
 };
 
