@@ -62,6 +62,10 @@ const char *kdx_task_state_name(struct kdx_session *s, const struct kdx_task *t)
 struct kdx_error *kdx_task_resolve(struct kdx_session *s, const char *arg,
 				   const struct kdx_task **ret);
 
+/* crash 8's task header line (no newline) into BUF:
+ * PID: 22       TASK: ffff8a53412bc180  CPU: 1    COMMAND: "kworker/1:0" */
+char *kdx_task_header(const struct kdx_task *t, char *buf, size_t len);
+
 /* Memory use of T's mm (0s for kernel threads): VSZ and RSS in KB, as ps shows. */
 struct kdx_error *kdx_task_mm_stats(struct kdx_session *s, const struct kdx_task *t,
 				    uint64_t *vsz_kb, uint64_t *rss_kb);
