@@ -10,6 +10,7 @@
 #include "kernel/sysinfo.h"
 #include "kernel/tasks.h"
 #include "targets/mem.h"
+#include "targets/target.h"
 #include "util.h"
 
 enum {
