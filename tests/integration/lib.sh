@@ -20,7 +20,9 @@ kdx_genversion() {
 
 # fixture_dirs: list the complete fixture directories, one per line.
 # $KDX_FIXTURES (space- or newline-separated dirs) overrides the cache;
-# $KDX_FIXTURE_ABI restricts the cache to one kernel ABI.
+# $KDX_FIXTURE_ABI restricts the cache to one kernel ABI.  Benchmark-only
+# fixtures (info purpose=bench, e.g. l4-threads5k) are left out unless
+# KDX_BENCH_FIXTURES=1.
 fixture_dirs() {
 	local d g f
 	if [ -n "${KDX_FIXTURES:-}" ]; then
@@ -33,7 +35,11 @@ fixture_dirs() {
 	for f in "$KDX_FIXTURE_DIR"/${KDX_FIXTURE_ABI:-*}/g"$g"/fixtures.list; do
 		[ -f "$f" ] || continue
 		while read -r d; do
-			[ -n "$d" ] && [ -f "$d/done" ] && echo "$d"
+			[ -n "$d" ] && [ -f "$d/done" ] || continue
+			if [ "${KDX_BENCH_FIXTURES:-0}" != 1 ] && grep -qE '^(purpose=bench|nthreads=[1-9][0-9]*)$' "$d/info" 2>/dev/null; then
+				continue
+			fi
+			echo "$d"
 		done < "$f"
 	done
 	return 0

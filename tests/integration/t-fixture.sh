@@ -40,10 +40,7 @@ oops)
 	fi
 	;;
 esac
-# With the filtered production dump the crashing CPU is not necessarily pinned.
-if [ "$(fixture_info "$FIXDIR" mode)" != kexec ]; then
-	check "$t: console crash cpu is crashing_cpu" "$(awk '$1 == "crashing_cpu" { print $2 }' "$GT")" "$ccpu"
-fi
+check "$t: console crash cpu is crashing_cpu" "$(awk '$1 == "crashing_cpu" { print $2 }' "$GT")" "$ccpu"
 
 if [ -s "$DUMP" ]; then ok "$t: dump exists"; else not_ok "$t: dump exists" "non-empty $DUMP" "missing or empty"; fi
 case "$FORMAT" in
