@@ -213,7 +213,7 @@ static void print_last(struct kdx_session *s, struct ps_ctx *pc, const struct kd
 	if (pc->flags & PS_SINCE) {
 		clock = calloc((size_t)ncpu, sizeof(*clock));
 		for (int c = 0; clock && c < ncpu; c++)
-			clock[c] = kdx_cpu_online(s, c) ? rq_clock(s, c) : 0;
+			clock[c] = kdx_cpu_present(s, c) ? rq_clock(s, c) : 0;
 	}
 	for (size_t i = 0; i < n; i++) {
 		int w = snprintf(buf, sizeof(buf), "%llu", (unsigned long long)list[i]->last_arrival);

@@ -75,7 +75,7 @@ static struct kdx_error *cmd_sys(struct kdx_session *s, int argc, char **argv)
 	line(s, "KERNEL", s->opts.vmlinux ? s->opts.vmlinux : "(none)");
 	line(s, "DUMPFILE", s->target && s->target->live ? "/proc/kcore  [LIVE]"
 		 : s->target && s->target->path ? s->target->path : "(none)");
-	snprintf(buf, sizeof(buf), "%d", kdx_cpu_online_count(s));
+	snprintf(buf, sizeof(buf), "%d", kdx_cpu_present_count(s));
 	line(s, "CPUS", buf);
 	if ((err = kdx_crash_time(s, &t))) {
 		snprintf(buf, sizeof(buf), "(unknown: %s)", err->message);

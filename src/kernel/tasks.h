@@ -80,9 +80,13 @@ int kdx_panic_cpu(struct kdx_session *s);
 struct kdx_error *kdx_percpu_offset(struct kdx_session *s, int cpu, uint64_t *ret);
 /* Number of possible CPUs (nr_cpu_ids) */
 int kdx_cpu_count(struct kdx_session *s);
-/* Is CPU in cpu_online_mask? And how many are. */
+/* Is CPU in cpu_online_mask? And how many are. NB: at a panic the other
+ * CPUs leave the online mask, so walkers use the present mask. */
 int kdx_cpu_online(struct kdx_session *s, int cpu);
 int kdx_cpu_online_count(struct kdx_session *s);
+/* Is CPU in cpu_present_mask (or online)? And how many are. */
+int kdx_cpu_present(struct kdx_session *s, int cpu);
+int kdx_cpu_present_count(struct kdx_session *s);
 /* Address of per-CPU variable NAME on CPU (symbol + __per_cpu_offset[cpu]). */
 struct kdx_error *kdx_percpu_addr(struct kdx_session *s, const char *name, int cpu,
 				  uint64_t *ret);
