@@ -56,6 +56,21 @@ struct kdx_error *kdx_uptime_ns(struct kdx_session *s, uint64_t *ns)
 		return kdx_error_prefix(err, "uptime");
 	kdx_error_destroy(tk_field(s, "timekeeper.offs_boot", &boot));
 	*ns = base + boot;
+	/* The timekeeper is updated at ticks (and not at all while a NOHZ CPU
+	 * idles); the runqueue clocks (sched_clock, ns since boot) are often
+	 * more recent. Take the latest. */
+	struct kdx_kfield clk;
+	if (kdx_ok(kdx_kmember(s, "rq", "clock", &clk))) {
+		for (int cpu = 0; cpu < kdx_cpu_count(s); cpu++) {
+			uint64_t rq, v;
+			if (!kdx_cpu_present(s, cpu) ||
+			    !kdx_ok(kdx_percpu_addr(s, "runqueues", cpu, &rq)) ||
+			    !kdx_ok(kdx_read_u64(s, rq + clk.off, &v)))
+				continue;
+			if (v > *ns && v < *ns + 3600ull * 1000000000ull)
+				*ns = v;
+		}
+	}
 	return NULL;
 }
 
