@@ -42,4 +42,8 @@ enum {
 typedef struct kdx_error *(*kdx_pertask_fn)(struct kdx_session *s, const struct kdx_task *task,
 					    int argc, char **argv, unsigned flags);
 
+/* crash's per-task header line:
+ * `PID: 266      TASK: ffff8e9dc31a20c0  CPU: 1    COMMAND: "sh"` */
+void kdx_print_task_header(struct kdx_session *s, const struct kdx_task *task);
+
 #endif

@@ -11,18 +11,24 @@
 
 #include "util.h"
 
+extern const struct kdx_command kdx_cmd_bt;
+extern const struct kdx_command kdx_cmd_foreach;
 extern const struct kdx_command kdx_cmd_help;
 extern const struct kdx_command kdx_cmd_log;
 extern const struct kdx_command kdx_cmd_ps;
+extern const struct kdx_command kdx_cmd_p;
 extern const struct kdx_command kdx_cmd_quit;
 extern const struct kdx_command kdx_cmd_set;
 extern const struct kdx_command kdx_cmd_sys;
 extern const struct kdx_command kdx_cmd_task;
 
 const struct kdx_command *const kdx_commands[] = {
+	&kdx_cmd_bt,
+	&kdx_cmd_foreach,
 	&kdx_cmd_help,
 	&kdx_cmd_log,
 	&kdx_cmd_ps,
+	&kdx_cmd_p,
 	&kdx_cmd_quit,
 	&kdx_cmd_set,
 	&kdx_cmd_sys,

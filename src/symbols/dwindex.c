@@ -561,7 +561,8 @@ static void save(const char *path, const uint8_t *build_id, size_t build_id_len,
 struct kdx_error *kdx_dwindex_open(const char *path, const uint8_t *build_id, size_t build_id_len,
 				   const char *cache_dir, struct kdx_dwindex *ret)
 {
-	char *cpath = kdx_dwindex_cache_path(cache_dir, build_id, build_id_len);
+	/* Without a build-id there is no safe key: do not cache. */
+	char *cpath = build_id_len ? kdx_dwindex_cache_path(cache_dir, build_id, build_id_len) : NULL;
 	if (cpath && build_id_len && try_load(cpath, build_id, build_id_len, ret) == 0) {
 		free(cpath);
 		return NULL;

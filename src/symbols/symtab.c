@@ -59,9 +59,8 @@ uint64_t kdx_str_hash_u64(const char *s)
 	return h;
 }
 
-/* Ordering for the address-sorted array: among symbols at one address the
- * preferred one (global over local, sized over unsized, non-weak) comes
- * first, so that by_addr can take the first match. */
+/* Preference among symbols of the same name: global over local over weak,
+ * sized over unsized. */
 static int sym_rank(const struct kdx_symbol *s)
 {
 	int r = 0;
@@ -74,14 +73,40 @@ static int sym_rank(const struct kdx_symbol *s)
 	return r;
 }
 
+/* Linker-script symbols (__start_foo, __stop_foo, __foo_end...) lose ties,
+ * as in the kernel's scripts/kallsyms.c. */
+static int linker_provided(const char *name)
+{
+	size_t len = strlen(name);
+	if (len < 8 || name[0] != '_' || name[1] != '_')
+		return 0;
+	return !strncmp(name + 2, "start_", 6) || !strncmp(name + 2, "stop_", 5) ||
+	       !strncmp(name + 2, "end_", 4) || !strcmp(name + len - 6, "_start") ||
+	       !strcmp(name + len - 4, "_end");
+}
+
+/*
+ * Order of the address-sorted array. Among aliases (symbols at one
+ * address) the first is the one the kernel itself prints (kallsyms order:
+ * non-weak first, linker-script symbols last, fewer leading underscores,
+ * then nm's name order), so that kdx names frames the way the kernel's own
+ * Call Trace does (__do_sys_pause, not __ia32_sys_pause).
+ */
 static int sym_cmp(const void *a, const void *b)
 {
 	const struct kdx_symbol *x = a, *y = b;
 	if (x->addr != y->addr)
 		return x->addr < y->addr ? -1 : 1;
-	int rx = sym_rank(x), ry = sym_rank(y);
-	if (rx != ry)
-		return rx - ry;
+	int wx = x->type == 'W' || x->type == 'w' || x->type == 'V' || x->type == 'v';
+	int wy = y->type == 'W' || y->type == 'w' || y->type == 'V' || y->type == 'v';
+	if (wx != wy)
+		return wx - wy;
+	int lx = linker_provided(x->name), ly = linker_provided(y->name);
+	if (lx != ly)
+		return lx - ly;
+	size_t ux = strspn(x->name, "_"), uy = strspn(y->name, "_");
+	if (ux != uy)
+		return ux < uy ? -1 : 1;
 	return strcmp(x->name, y->name);
 }
 
@@ -140,23 +165,23 @@ static const struct kdx_symbol *symset_by_addr(const struct symset *set, uint64_
 	while (first > 0 && set->syms[first - 1].addr == a)
 		first--;
 	const struct kdx_symbol *s = &set->syms[first];
-	/* If a sized symbol at this address contains ADDR, use it. */
-	for (size_t i = first; i <= lo; i++) {
-		if (set->syms[i].size && addr < a + set->syms[i].size)
-			return &set->syms[i];
-	}
-	/* A sized symbol that ends before ADDR: ADDR is in no symbol, unless an
-	 * earlier, longer symbol still covers it (nested/aliased symbols). */
-	int any_sized = 0;
+	/* The group covers its largest size, if any of its symbols is sized. */
+	uint64_t size = 0;
 	for (size_t i = first; i <= lo; i++)
-		if (set->syms[i].size)
-			any_sized = 1;
-	if (any_sized) {
-		/* Look back a little for an enclosing sized symbol. */
+		if (set->syms[i].size > size)
+			size = set->syms[i].size;
+	if (size) {
+		if (addr - a < size)
+			return s;
+		/* Past its end: ADDR is in no symbol, unless an earlier, longer
+		 * symbol still covers it (nested or aliased ranges). */
 		for (size_t i = first, k = 0; i-- > 0 && k < 16; k++) {
 			const struct kdx_symbol *p = &set->syms[i];
-			if (p->size && addr < p->addr + p->size)
+			if (p->size && addr - p->addr < p->size) {
+				while (i > 0 && set->syms[i - 1].addr == p->addr)
+					p = &set->syms[--i];
 				return p;
+			}
 		}
 		return NULL;
 	}
@@ -527,6 +552,10 @@ char *kdx_symbol_format(struct kdx_session *s, uint64_t addr, char *buf, size_t 
 	if (!len)
 		return buf;
 	buf[0] = 0;
+	/* Per-cpu offsets and absolute symbols live at small numbers; do not
+	 * dress up small integers (rd -s, register dumps) as symbols. */
+	if (addr < 0xffff800000000000ull)
+		return buf;
 	const struct kdx_symbol *sym = kdx_symbol_by_addr(s->symtab, addr, &off);
 	if (!sym)
 		return buf;

@@ -958,6 +958,164 @@ static unsigned strip_qualifiers(char *s)
 	return q;
 }
 
+/*
+ * Abstract declarators ("*", "* const", "[16]", "[2][3]", "(*)(int, char *)",
+ * "(*)[4]"), applied to T the way C reads them: pointers bind to the left
+ * part, suffixes ("[N]", "(params)") bind tighter, parentheses group.
+ */
+static struct kdx_error *apply_declarator(struct kdx_types *types, const char *d, size_t len,
+					  struct kdx_type *t, const char *whole, struct kdx_type **ret);
+
+static size_t skip_ws(const char *d, size_t i, size_t len)
+{
+	while (i < len && isspace((unsigned char)d[i]))
+		i++;
+	return i;
+}
+
+/* Index of the bracket matching the one at I (or LEN). */
+static size_t matching(const char *d, size_t i, size_t len)
+{
+	char open = d[i], close = open == '(' ? ')' : ']';
+	int depth = 0;
+	for (; i < len; i++) {
+		if (d[i] == open)
+			depth++;
+		else if (d[i] == close && --depth == 0)
+			return i;
+	}
+	return len;
+}
+
+static struct kdx_error *function_of(struct kdx_types *types, const char *p, size_t len,
+				     struct kdx_type *ret_type, const char *whole, struct kdx_type **ret)
+{
+	struct ktype *k = ktype_new(types, NULL, 0, KDX_TYPE_FUNCTION);
+	if (!k)
+		return kdx_error_nomem();
+	k->t.target = ret_type;
+	struct kdx_type *params[64];
+	size_t n = 0, start = 0;
+	int depth = 0;
+	for (size_t i = 0; i <= len; i++) {
+		if (i < len && (p[i] == '(' || p[i] == '['))
+			depth++;
+		else if (i < len && (p[i] == ')' || p[i] == ']'))
+			depth--;
+		if (i < len && (p[i] != ',' || depth))
+			continue;
+		char one[256];
+		size_t l = i - start;
+		if (l >= sizeof(one))
+			return kdx_error_create(KDX_ERR_SYNTAX, "type name too complex: %s", whole);
+		memcpy(one, p + start, l);
+		one[l] = 0;
+		char *o = trim(one);
+		start = i + 1;
+		if (!*o && n == 0 && i == len)
+			break;                      /* "()" */
+		if (!strcmp(o, "...")) {
+			k->t.variadic = 1;
+			continue;
+		}
+		if (!strcmp(o, "void") && n == 0 && i == len)
+			break;                      /* "(void)" */
+		if (n == 64)
+			return kdx_error_create(KDX_ERR_SYNTAX, "too many parameters in %s", whole);
+		struct kdx_error *err = kdx_type_find(types, o, &params[n]);
+		if (err)
+			return err;
+		n++;
+	}
+	if (n) {
+		k->t.params = kdx_types_alloc(types, n * sizeof(*params));
+		if (!k->t.params)
+			return kdx_error_nomem();
+		memcpy(k->t.params, params, n * sizeof(*params));
+		k->t.nparams = n;
+	}
+	*ret = &k->t;
+	return NULL;
+}
+
+/* Suffixes "[N]..." / "(params)..." of D applied to T: the first suffix is
+ * the outermost. */
+static struct kdx_error *apply_suffixes(struct kdx_types *types, const char *d, size_t len,
+					struct kdx_type *t, const char *whole, struct kdx_type **ret)
+{
+	size_t i = skip_ws(d, 0, len);
+	if (i == len) {
+		*ret = t;
+		return NULL;
+	}
+	if (d[i] != '[' && d[i] != '(')
+		return kdx_error_create(KDX_ERR_SYNTAX, "cannot parse type name \"%s\"", whole);
+	size_t end = matching(d, i, len);
+	if (end == len)
+		return kdx_error_create(KDX_ERR_SYNTAX, "unbalanced brackets in type name \"%s\"", whole);
+	struct kdx_type *inner;
+	struct kdx_error *err = apply_suffixes(types, d + end + 1, len - end - 1, t, whole, &inner);
+	if (err)
+		return err;
+	if (d[i] == '(')
+		return function_of(types, d + i + 1, end - i - 1, inner, whole, ret);
+	char num[32];
+	size_t l = end - i - 1;
+	if (l >= sizeof(num))
+		return kdx_error_create(KDX_ERR_SYNTAX, "bad array bound in type \"%s\"", whole);
+	memcpy(num, d + i + 1, l);
+	num[l] = 0;
+	char *nb = trim(num), *e;
+	if (!*nb) {
+		*ret = kdx_type_array_of(types, inner, 0, 0);
+	} else {
+		uint64_t n = strtoull(nb, &e, 0);
+		if (*e)
+			return kdx_error_create(KDX_ERR_SYNTAX, "bad array bound in type \"%s\"", whole);
+		*ret = kdx_type_array_of(types, inner, n, 1);
+	}
+	return *ret ? NULL : kdx_error_nomem();
+}
+
+static struct kdx_error *apply_declarator(struct kdx_types *types, const char *d, size_t len,
+					  struct kdx_type *t, const char *whole, struct kdx_type **ret)
+{
+	size_t i = skip_ws(d, 0, len);
+	/* pointers and their qualifiers, left to right */
+	for (;;) {
+		i = skip_ws(d, i, len);
+		if (i < len && d[i] == '*') {
+			t = kdx_type_pointer_to(types, t);
+			if (!t)
+				return kdx_error_nomem();
+			i++;
+		} else if (len - i >= 5 && !strncmp(d + i, "const", 5)) {
+			t = qualified(types, t, KDX_QUAL_CONST);
+			i += 5;
+		} else if (len - i >= 8 && !strncmp(d + i, "volatile", 8)) {
+			t = qualified(types, t, KDX_QUAL_VOLATILE);
+			i += 8;
+		} else {
+			break;
+		}
+	}
+	/* "(" starting a nested declarator, not a parameter list */
+	if (i < len && d[i] == '(') {
+		size_t j = skip_ws(d, i + 1, len);
+		if (j < len && (d[j] == '*' || d[j] == '(' || d[j] == '[')) {
+			size_t end = matching(d, i, len);
+			if (end == len)
+				return kdx_error_create(KDX_ERR_SYNTAX, "unbalanced parentheses in type name \"%s\"", whole);
+			struct kdx_type *outer;
+			struct kdx_error *err = apply_suffixes(types, d + end + 1, len - end - 1, t, whole, &outer);
+			if (err)
+				return err;
+			return apply_declarator(types, d + i + 1, end - i - 1, outer, whole, ret);
+		}
+	}
+	return apply_suffixes(types, d + i, len - i, t, whole, ret);
+}
+
 static struct kdx_error *parse_type_name(struct kdx_types *types, const char *name,
 					 struct kdx_type **ret)
 {
@@ -967,62 +1125,24 @@ static struct kdx_error *parse_type_name(struct kdx_types *types, const char *na
 	char *s = trim(buf);
 	struct kdx_error *err = NULL;
 
-	/* Split off the abstract declarator: pointers and array bounds. */
+	/* Split off the abstract declarator. */
 	char *decl = s + strcspn(s, "*[(");
-	char declbuf[128];
-	if (strlen(decl) >= sizeof(declbuf)) {
+	char *declcopy = strdup(decl);
+	if (!declcopy) {
 		free(buf);
-		return kdx_error_create(KDX_ERR_SYNTAX, "type name too complex: %s", name);
+		return kdx_error_nomem();
 	}
-	strcpy(declbuf, decl);
 	*decl = 0;
 	unsigned q = strip_qualifiers(s);
 	s = trim(s);
 	struct kdx_type *t = NULL;
 	err = find_base(types, s, &t);
-	if (err)
-		goto out;
-	if (q)
-		t = qualified(types, t, q);
-
-	/* "*", "* const", "[16]", "[2][3]"; function declarators are not
-	 * accepted here. */
-	char *p = declbuf;
-	uint64_t dims[16];
-	int nd = 0;
-	while (*p) {
-		if (isspace((unsigned char)*p)) {
-			p++;
-		} else if (*p == '*') {
-			t = kdx_type_pointer_to(types, t);
-			p++;
-		} else if (!strncmp(p, "const", 5)) {
-			t = qualified(types, t, KDX_QUAL_CONST);
-			p += 5;
-		} else if (!strncmp(p, "volatile", 8)) {
-			t = qualified(types, t, KDX_QUAL_VOLATILE);
-			p += 8;
-		} else if (*p == '[') {
-			char *end;
-			uint64_t n = strtoull(p + 1, &end, 0);
-			while (isspace((unsigned char)*end))
-				end++;
-			if (*end != ']' || nd == 16) {
-				err = kdx_error_create(KDX_ERR_SYNTAX, "bad array bound in type \"%s\"", name);
-				goto out;
-			}
-			dims[nd++] = n;
-			p = end + 1;
-		} else {
-			err = kdx_error_create(KDX_ERR_SYNTAX, "cannot parse type name \"%s\"", name);
-			goto out;
-		}
+	if (!err) {
+		if (q)
+			t = qualified(types, t, q);
+		err = apply_declarator(types, declcopy, strlen(declcopy), t, name, ret);
 	}
-	/* char [2][3] is an array of 2 arrays of 3 chars: build inside out. */
-	for (int i = nd - 1; i >= 0; i--)
-		t = kdx_type_array_of(types, t, dims[i], 1);
-	*ret = t;
-out:
+	free(declcopy);
 	free(buf);
 	return err;
 }
@@ -1110,6 +1230,51 @@ struct kdx_error *kdx_variable_find_ex(struct kdx_types *types, const char *name
 		*is_function = fn;
 	if (module)
 		*module = src->module;
+	return NULL;
+}
+
+struct kdx_error *kdx_function_range(struct kdx_types *types, const char *name, uint64_t *lo,
+				     uint64_t *hi, const char **module)
+{
+	const struct kdx_dwindex_entry *e;
+	struct kdx_dwsrc *src;
+	if (!find_indexed(types, KDX_IDX_FUNCTION, name, &e, &src))
+		return kdx_error_create(KDX_ERR_NOT_FOUND, "no function \"%s\" in the debug info", name);
+	if (lo)
+		*lo = e->addr;
+	if (hi)
+		*hi = e->addr2;
+	if (module)
+		*module = src->module;
+	return NULL;
+}
+
+struct kdx_error *kdx_variable_lookup(struct kdx_session *s, const char *name,
+				      struct kdx_type **type, uint64_t *addr, unsigned *flags)
+{
+	if (!s->types)
+		return kdx_error_create(KDX_ERR_UNSUPPORTED, "no debug info loaded");
+	int percpu, fn;
+	const char *module;
+	uint64_t a;
+	struct kdx_error *err = kdx_variable_find_ex(s->types, name, type, &a, &percpu, &fn, &module);
+	if (err)
+		return err;
+	unsigned f = 0;
+	if (percpu)
+		f |= KDX_VAR_PERCPU;
+	if (fn)
+		f |= KDX_VAR_FUNCTION;
+	if (module)
+		f |= KDX_VAR_MODULE;
+	/* vmlinux addresses move with KASLR, except per-cpu offsets; module
+	 * debuginfo is relocated already. */
+	if (!module && !percpu)
+		a += s->kaslr_offset;
+	if (addr)
+		*addr = a;
+	if (flags)
+		*flags = f;
 	return NULL;
 }
 

@@ -146,6 +146,22 @@ struct kdx_error *kdx_variable_find_ex(struct kdx_types *types, const char *name
 /* Is DWARF_ADDR (unrelocated) inside vmlinux's .data..percpu section? */
 int kdx_types_addr_is_percpu(struct kdx_types *types, uint64_t dwarf_addr);
 
+/* Runtime address of a global for the session: vmlinux variables get the
+ * KASLR offset (per-cpu ones do not: they are offsets into each CPU's
+ * area), module variables are already relocated. FLAGS gets KDX_VAR_*. */
+enum {
+	KDX_VAR_PERCPU = 1,
+	KDX_VAR_FUNCTION = 2,
+	KDX_VAR_MODULE = 4,
+};
+struct kdx_error *kdx_variable_lookup(struct kdx_session *s, const char *name,
+				      struct kdx_type **type, uint64_t *addr, unsigned *flags);
+
+/* A function's [LO, HI) code range from DWARF (unrelocated for vmlinux;
+ * *MODULE NULL), e.g. for probes and `dis`. */
+struct kdx_error *kdx_function_range(struct kdx_types *types, const char *name, uint64_t *lo,
+				     uint64_t *hi, const char **module);
+
 /* An enumeration constant by name ("PIDTYPE_PID", "TASK_COMM_LEN"): its
  * enum type and value. */
 struct kdx_error *kdx_enumerator_find(struct kdx_types *types, const char *name,

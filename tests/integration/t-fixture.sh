@@ -42,6 +42,13 @@ oops)
 esac
 check "$t: console crash cpu is crashing_cpu" "$(awk '$1 == "crashing_cpu" { print $2 }' "$GT")" "$ccpu"
 
+ko=$(grep -a -m1 -oE 'Kernel Offset: 0x[0-9a-f]+' "$CONSOLE" | awk '{ print $3 }')
+if [ -n "$ko" ]; then
+	check "$t: info kaslr_offset matches the console" "$ko" "$(fixture_info "$FIXDIR" kaslr_offset)"
+fi
+check "$t: panic_cpu is crashing_cpu" "$(fixture_info "$FIXDIR" crashing_cpu)" "$(fixture_info "$FIXDIR" panic_cpu)"
+check "$t: every task has a taskstat" "$(gt "$FIXDIR" task | wc -l)" "$(gt "$FIXDIR" taskstat | wc -l)"
+
 if [ -s "$DUMP" ]; then ok "$t: dump exists"; else not_ok "$t: dump exists" "non-empty $DUMP" "missing or empty"; fi
 case "$FORMAT" in
 elf*) want=$(printf '\177ELF' | od -An -tx1 | tr -d ' \n'); got=$(head -c4 "$DUMP" | od -An -tx1 | tr -d ' \n') ;;

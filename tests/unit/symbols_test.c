@@ -373,6 +373,13 @@ static void test_types(struct kdx_types *types)
 	check_find(types, "enum pid_type", "enum pid_type", 4);
 	check_find(types, "void *", "void *", 8);
 	check_find(types, "void", "void", 0);
+	check_find(types, "int (*)(void)", "int (*)(void)", 8);
+	check_find(types, "void (*)(struct work_struct *)", "void (*)(struct work_struct *)", 8);
+	check_find(types, "char (*)[16]", "char (*)[16]", 8);
+	check_find(types, "int *[4]", "int *[4]", 32);
+	check_find(types, "const char *const *", "const char *const *", 8);
+	check_find(types, "int (*)(const char *, ...)", "int (*)(const char *, ...)", 8);
+	check_find(types, "struct list_head*", "struct list_head *", 8);
 
 	struct kdx_type *t;
 	struct kdx_error *err = kdx_type_find(types, "struct no_such_struct_xyz", &t);

@@ -6,6 +6,10 @@
  *                                             the 6.1.0-56 cloud kernel's)
  *   KDX_TEST_BANNER="Linux version ..."       expected banner (optional; else
  *                                             only the "Linux version " prefix)
+ *   KDX_TEST_GT=.../gt.txt                    fixture ground truth (optional):
+ *                                             layout variables, planted data in
+ *                                             the fixture module (module area:
+ *                                             page-table walk), crashing CPU
  *
  * For each dump: open, show what the dump records, translate linux_banner
  * (System.map + KERNELOFFSET) through the kernel image mapping, through the
@@ -56,6 +60,93 @@ static uint64_t sysmap_lookup(const char *path, const char *name)
 	return found;
 }
 
+/* gt.txt: the value of "TYPE KEY VALUE" (or "TYPE VALUE" when KEY is NULL). */
+static int gt_u64(const char *gt, const char *type, const char *key, uint64_t *ret)
+{
+	FILE *f = gt ? fopen(gt, "r") : NULL;
+	char line[1024];
+	int found = 0;
+	while (f && !found && fgets(line, sizeof(line), f)) {
+		char *save, *t = strtok_r(line, " \n", &save);
+		if (!t || strcmp(t, type))
+			continue;
+		char *k = key ? strtok_r(NULL, " \n", &save) : NULL;
+		if (key && (!k || strcmp(k, key)))
+			continue;
+		char *v = strtok_r(NULL, " \n", &save);
+		if (v) {
+			*ret = strtoull(v, NULL, 0);
+			found = 1;
+		}
+	}
+	if (f)
+		fclose(f);
+	return found;
+}
+
+/* gt.txt "kallsyms ADDR TYPE NAME": ADDR of NAME. */
+static int gt_kallsyms(const char *gt, const char *name, uint64_t *ret)
+{
+	FILE *f = gt ? fopen(gt, "r") : NULL;
+	char line[1024], sym[256], type;
+	unsigned long long a;
+	int found = 0;
+	while (f && !found && fgets(line, sizeof(line), f))
+		if (sscanf(line, "kallsyms %llx %c %255s", &a, &type, sym) == 3 && !strcmp(sym, name)) {
+			*ret = a;
+			found = 1;
+		}
+	if (f)
+		fclose(f);
+	return found;
+}
+
+static void check_gt(struct kdx_target *t, struct kdx_mem *m, const char *path, const char *gt,
+		     uint64_t banner_va)
+{
+	const struct kdx_mem_layout *l = kdx_mem_layout(m);
+	uint64_t v, a;
+	if (gt_u64(gt, "fixture", "page_offset_base", &v))
+		ok(l->page_offset == v, "%s: page_offset 0x%" PRIx64 " (gt 0x%" PRIx64 ")", path,
+		   l->page_offset, v);
+	if (gt_u64(gt, "fixture", "phys_base", &v))
+		ok(l->phys_base == v, "%s: phys_base 0x%" PRIx64 " (gt 0x%" PRIx64 ")", path,
+		   l->phys_base, v);
+	if (gt_u64(gt, "fixture", "paging", &v))
+		ok(l->levels == (int)v, "%s: %d-level paging (gt %d)", path, l->levels, (int)v);
+	if (gt_kallsyms(gt, "linux_banner", &a))
+		ok(a == banner_va, "%s: linux_banner at 0x%" PRIx64 " (gt kallsyms 0x%" PRIx64 ")",
+		   path, banner_va, a);
+	if (gt_u64(gt, "crashing_cpu", NULL, &v))
+		ok(v < t->ncpus && t->cpus[v].valid, "%s: registers of crashing CPU %" PRIu64, path, v);
+	/* Module data: vmalloc'ed module area, found by walking page tables. */
+	if (gt_u64(gt, "fixture", "string_addr", &a)) {
+		char s[64] = "";
+		struct kdx_error *err = kdx_mem_read(m, a, s, 27);
+		ok(!err && !strcmp(s, "kdx fixture planted string"), "%s: module string at 0x%" PRIx64
+		   ": %s", path, a, err ? err->message : s);
+		kdx_error_destroy(err);
+	}
+	if (gt_u64(gt, "fixture", "magic_addr", &a)) {
+		struct kdx_error *err = kdx_mem_read(m, a, &v, 8);
+		ok(!err && v == 0x6b6478666978ULL, "%s: module magic at 0x%" PRIx64, path, a);
+		kdx_error_destroy(err);
+	}
+	/* A slab object in the direct map. */
+	if (gt_u64(gt, "fixture", "first", &a)) {
+		struct kdx_error *err = kdx_mem_read(m, a, &v, 8);
+		ok(!err && v == 0x4b44584954454dULL, "%s: first item's magic at 0x%" PRIx64 "%s%s", path,
+		   a, err ? ": " : "", err ? err->message : "");
+		kdx_error_destroy(err);
+	}
+	/* Bootstrap from the real variables agrees with the detection. */
+	uint64_t pob, vb, vmb;
+	if (gt_u64(gt, "fixture", "page_offset_base", &pob) &&
+	    gt_u64(gt, "fixture", "vmalloc_base", &vb) && gt_u64(gt, "fixture", "vmemmap_base", &vmb)) {
+		ok(l->page_offset == pob, "%s: detected page_offset equals page_offset_base", path);
+	}
+}
+
 static double now(void)
 {
 	struct timespec ts;
@@ -83,7 +174,7 @@ static uint32_t sample_crc(struct kdx_mem *m, uint64_t max_phys, unsigned *npage
 }
 
 static void check_dump(const char *path, const char *sysmap, const char *banner,
-		       uint32_t *crc, unsigned *npages)
+		       const char *gt, uint32_t *crc, unsigned *npages)
 {
 	struct kdx_target *t;
 	struct kdx_mem *m;
@@ -157,6 +248,8 @@ static void check_dump(const char *path, const char *sysmap, const char *banner,
 		if ((nl = strchr(b3, '\n')))
 			*nl = '\0';
 		ok(strcmp(b1, b3) == 0, "%s: walk and arithmetic agree", path);
+		if (gt)
+			check_gt(t, m, path, gt, va);
 	}
 
 	/* Stacks are vmalloc'ed (VMAP_STACK): a page-table walk. */
@@ -195,6 +288,7 @@ int main(void)
 	if (!sysmap)
 		sysmap = "/usr/lib/debug/boot/System.map-6.1.0-56-cloud-amd64";
 	const char *banner = getenv("KDX_TEST_BANNER");
+	const char *gt = getenv("KDX_TEST_GT");
 	char *list = strdup(dumps);
 	uint32_t first_crc = 0;
 	unsigned first_n = 0;
@@ -202,7 +296,7 @@ int main(void)
 	for (char *s = strtok(list, ":"); s; s = strtok(NULL, ":"), n++) {
 		uint32_t crc = 0;
 		unsigned np = 0;
-		check_dump(s, sysmap, banner, &crc, &np);
+		check_dump(s, sysmap, banner, gt, &crc, &np);
 		if (n == 0) {
 			first_crc = crc;
 			first_n = np;
