@@ -15,6 +15,7 @@ extern const struct kdx_command kdx_cmd_bt;
 extern const struct kdx_command kdx_cmd_foreach;
 extern const struct kdx_command kdx_cmd_help;
 extern const struct kdx_command kdx_cmd_log;
+extern const struct kdx_command kdx_cmd_mod;
 extern const struct kdx_command kdx_cmd_ps;
 extern const struct kdx_command kdx_cmd_p;
 extern const struct kdx_command kdx_cmd_quit;
@@ -27,6 +28,7 @@ const struct kdx_command *const kdx_commands[] = {
 	&kdx_cmd_foreach,
 	&kdx_cmd_help,
 	&kdx_cmd_log,
+	&kdx_cmd_mod,
 	&kdx_cmd_ps,
 	&kdx_cmd_p,
 	&kdx_cmd_quit,

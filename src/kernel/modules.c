@@ -12,6 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "session.h"
 #include "kernel/kernel.h"
@@ -19,6 +22,7 @@
 #include "symbols/module_debuginfo.h"
 #include "symbols/symbols.h"
 #include "symbols/types.h"
+#include "targets/target.h"
 
 #define MAX_MODULES 65536
 #define MAX_SECTIONS 4096
@@ -467,6 +471,49 @@ struct kdx_error *kdx_modules_load_symbols(struct kdx_session *s)
 	return NULL;
 }
 
+/* NAME.ko (or .ko.debug), "-" and "_" equivalent. */
+static int is_module_file(const char *file, const char *name)
+{
+	size_t n = strlen(name);
+	char buf[256];
+
+	if (strlen(file) >= sizeof(buf))
+		return 0;
+	strcpy(buf, file);
+	for (char *p = buf; *p; p++)
+		if (*p == '-')
+			*p = '_';
+	for (size_t i = 0; i < n; i++)
+		if (buf[i] != (name[i] == '-' ? '_' : name[i]))
+			return 0;
+	return !strcmp(buf + n, ".ko") || !strcmp(buf + n, ".ko.debug");
+}
+
+char *kdx_module_find_in_dir(const char *dir, const char *name, int depth)
+{
+	DIR *d;
+	struct dirent *de;
+	char *found = NULL;
+
+	if (depth > 8 || !(d = opendir(dir)))
+		return NULL;
+	while (!found && (de = readdir(d))) {
+		char *p;
+		struct stat st;
+		if (de->d_name[0] == '.')
+			continue;
+		if (asprintf(&p, "%s/%s", dir, de->d_name) < 0)
+			break;
+		if (stat(p, &st) == 0 && S_ISDIR(st.st_mode))
+			found = kdx_module_find_in_dir(p, name, depth + 1);
+		else if (is_module_file(de->d_name, name))
+			found = strdup(p);
+		free(p);
+	}
+	closedir(d);
+	return found;
+}
+
 struct kdx_error *kdx_module_load_debuginfo_for(struct kdx_session *s, struct kdx_module *m,
 						const char *path)
 {
@@ -474,6 +521,15 @@ struct kdx_error *kdx_module_load_debuginfo_for(struct kdx_session *s, struct kd
 	char *found = NULL;
 	struct kdx_error *err;
 
+	struct stat st;
+	if (path && stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		found = kdx_module_find_in_dir(path, m->name, 0);
+		if (!found)
+			return kdx_error_create(KDX_ERR_NOT_FOUND, "mod: no %s.ko under %s", m->name, path);
+		path = found;
+	} else if (path && access(path, R_OK) != 0) {
+		return kdx_error_create(KDX_ERR_IO, "mod -s %s: cannot read %s", m->name, path);
+	}
 	if (!path) {
 		const char *r;
 		size_t len;
