@@ -14,6 +14,8 @@
 extern const struct kdx_command kdx_cmd_bt;
 extern const struct kdx_command kdx_cmd_foreach;
 extern const struct kdx_command kdx_cmd_help;
+extern const struct kdx_command kdx_cmd_kmem;
+extern const struct kdx_command kdx_cmd_list;
 extern const struct kdx_command kdx_cmd_log;
 extern const struct kdx_command kdx_cmd_mod;
 extern const struct kdx_command kdx_cmd_ps;
@@ -27,6 +29,8 @@ const struct kdx_command *const kdx_commands[] = {
 	&kdx_cmd_bt,
 	&kdx_cmd_foreach,
 	&kdx_cmd_help,
+	&kdx_cmd_kmem,
+	&kdx_cmd_list,
 	&kdx_cmd_log,
 	&kdx_cmd_mod,
 	&kdx_cmd_ps,
