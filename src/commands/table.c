@@ -21,9 +21,14 @@ extern const struct kdx_command kdx_cmd_mod;
 extern const struct kdx_command kdx_cmd_ps;
 extern const struct kdx_command kdx_cmd_p;
 extern const struct kdx_command kdx_cmd_quit;
+extern const struct kdx_command kdx_cmd_rd;
 extern const struct kdx_command kdx_cmd_set;
+extern const struct kdx_command kdx_cmd_struct;
+extern const struct kdx_command kdx_cmd_sym;
 extern const struct kdx_command kdx_cmd_sys;
 extern const struct kdx_command kdx_cmd_task;
+extern const struct kdx_command kdx_cmd_union;
+extern const struct kdx_command kdx_cmd_whatis;
 
 const struct kdx_command *const kdx_commands[] = {
 	&kdx_cmd_bt,
@@ -36,9 +41,14 @@ const struct kdx_command *const kdx_commands[] = {
 	&kdx_cmd_ps,
 	&kdx_cmd_p,
 	&kdx_cmd_quit,
+	&kdx_cmd_rd,
 	&kdx_cmd_set,
+	&kdx_cmd_struct,
+	&kdx_cmd_sym,
 	&kdx_cmd_sys,
 	&kdx_cmd_task,
+	&kdx_cmd_union,
+	&kdx_cmd_whatis,
 	NULL,
 };
 
