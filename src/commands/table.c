@@ -12,11 +12,13 @@
 #include "util.h"
 
 extern const struct kdx_command kdx_cmd_help;
+extern const struct kdx_command kdx_cmd_probe;
 extern const struct kdx_command kdx_cmd_quit;
 extern const struct kdx_command kdx_cmd_set;
 
 const struct kdx_command *const kdx_commands[] = {
 	&kdx_cmd_help,
+	&kdx_cmd_probe,
 	&kdx_cmd_quit,
 	&kdx_cmd_set,
 	NULL,
