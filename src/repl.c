@@ -42,6 +42,8 @@ void kdx_repl_install_signals(struct kdx_session *s)
 static char *find_unquoted(char *p, const char *set)
 {
 	char quote = 0;
+	char *start = p;
+	int depth = 0;
 	for (; *p; p++) {
 		if (quote) {
 			if (*p == '\\' && quote == '"' && p[1])
@@ -52,7 +54,15 @@ static char *find_unquoted(char *p, const char *set)
 			p++;
 		} else if (*p == '\'' || *p == '"') {
 			quote = *p;
-		} else if (strchr(set, *p)) {
+		} else if (*p == '(' || *p == '[') {
+			depth++;
+		} else if ((*p == ')' || *p == ']') && depth > 0) {
+			depth--;
+		} else if (*p == '>' && p > start && p[-1] == '-') {
+			/* C's "->" in p/struct expressions, not a redirect */
+		} else if (*p == '|' && p[1] == '|') {
+			p++;    /* C's "||" */
+		} else if (depth == 0 && strchr(set, *p)) {
 			return p;
 		}
 	}

@@ -42,6 +42,7 @@ struct kdx_session {
 	int error_count;             /* errors reported by commands (batch exit status) */
 	uint64_t current_task;       /* `set PID`: context task address (0: panic task) */
 	volatile sig_atomic_t interrupted;   /* Ctrl-C seen; long loops check kdx_interrupted() */
+	unsigned value_history;      /* p: last "$N" printed */
 	void *ext[8];                /* per-subsystem private state (probe, extensions) */
 };
 

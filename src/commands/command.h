@@ -11,6 +11,7 @@
 
 #include "error.h"
 #include "session.h"
+#include "commands/pertask.h"
 
 struct kdx_command {
 	const char *name;
@@ -19,6 +20,8 @@ struct kdx_command {
 	const char *summary;          /* one line for `help` */
 	const char *help;             /* full text for `help CMD` */
 	struct kdx_error *(*run)(struct kdx_session *s, int argc, char **argv);
+	/* Optional: run once for one task, for `foreach` (see pertask.h). */
+	kdx_pertask_fn run_task;
 };
 
 /* The table of all commands, NULL-terminated. */

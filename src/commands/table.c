@@ -11,13 +11,23 @@
 
 #include "util.h"
 
+extern const struct kdx_command kdx_cmd_bt;
+extern const struct kdx_command kdx_cmd_foreach;
 extern const struct kdx_command kdx_cmd_help;
+extern const struct kdx_command kdx_cmd_kmem;
+extern const struct kdx_command kdx_cmd_list;
+extern const struct kdx_command kdx_cmd_p;
 extern const struct kdx_command kdx_cmd_probe;
 extern const struct kdx_command kdx_cmd_quit;
 extern const struct kdx_command kdx_cmd_set;
 
 const struct kdx_command *const kdx_commands[] = {
+	&kdx_cmd_bt,
+	&kdx_cmd_foreach,
 	&kdx_cmd_help,
+	&kdx_cmd_kmem,
+	&kdx_cmd_list,
+	&kdx_cmd_p,
 	&kdx_cmd_probe,
 	&kdx_cmd_quit,
 	&kdx_cmd_set,

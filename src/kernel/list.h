@@ -17,6 +17,18 @@ enum kdx_list_kind {
 	KDX_LIST_SINGLE,  /* pointer at OFFSET to the next entry, NULL-terminated */
 };
 
+/*
+ * What START means per kind:
+ *   KDX_LIST_HEAD   the address of a struct list_head. With head_is_standalone
+ *                   (crash -H) it is not reported; otherwise (crash -h, -l) it
+ *                   is the first entry's link. Ends back at START or at NULL.
+ *   KDX_LIST_HLIST  with head_is_standalone: a struct hlist_head; otherwise the
+ *                   first hlist_node. Ends at NULL.
+ *   KDX_LIST_SINGLE the first entry; the next entry's address is the pointer at
+ *                   ENTRY + link_offset. Ends at NULL, back at START or at the
+ *                   first entry, or at an entry pointing to itself.
+ * A node seen twice is a loop: the walk stops with "duplicate list entry".
+ */
 struct kdx_list_walk {
 	enum kdx_list_kind kind;
 	uint64_t start;         /* address of the head (or first entry) */
@@ -35,5 +47,17 @@ typedef int (*kdx_list_fn)(struct kdx_session *s, uint64_t entry, uint64_t node,
 /* Walk; loops and broken links produce an error after the entries seen so far. */
 struct kdx_error *kdx_list_walk(struct kdx_session *s, const struct kdx_list_walk *w,
 				kdx_list_fn fn, void *arg, uint64_t *count);
+
+/*
+ * Resolve a command's address argument the way crash does: a hex number
+ * (with or without 0x), a symbol (its address), or a C expression (a pointer's
+ * value, an integer, or the address of an lvalue struct/union/array).
+ * *TYPE (may be NULL) gets the type of the object at the address when known
+ * (struct list_head for `&x->lr_granted` or for the symbol kdx_fixture_list),
+ * else NULL.
+ */
+struct kdx_type;
+struct kdx_error *kdx_resolve_address(struct kdx_session *s, const char *text,
+				      uint64_t *addr, struct kdx_type **type);
 
 #endif

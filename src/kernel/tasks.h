@@ -32,6 +32,13 @@ struct kdx_task {
 	int is_kthread;         /* PF_KTHREAD */
 	int is_group_leader;
 	int is_panic;           /* the task that panicked */
+	/* Added by tasks: */
+	uint64_t signal;        /* struct signal_struct * */
+	uint64_t group_leader;
+	uint64_t start_time;    /* ns since boot (monotonic) */
+	uint64_t utime, stime;  /* ns */
+	unsigned policy;        /* SCHED_* */
+	int prio;
 };
 
 /* All tasks, ordered like crash's ps (by pid, idle tasks first per CPU). */
@@ -55,9 +62,25 @@ const char *kdx_task_state_name(struct kdx_session *s, const struct kdx_task *t)
 struct kdx_error *kdx_task_resolve(struct kdx_session *s, const char *arg,
 				   const struct kdx_task **ret);
 
+/* Memory use of T's mm (0s for kernel threads): VSZ and RSS in KB, as ps shows. */
+struct kdx_error *kdx_task_mm_stats(struct kdx_session *s, const struct kdx_task *t,
+				    uint64_t *vsz_kb, uint64_t *rss_kb);
+/* Total RAM in pages (totalram_pages / _totalram_pages), 0 if unknown. */
+uint64_t kdx_totalram_pages(struct kdx_session *s);
+/* The task active on CPU (rq->curr), or NULL. */
+const struct kdx_task *kdx_task_active_on(struct kdx_session *s, int cpu);
+/* The CPU that panicked (panic_cpu, else the dump header), or -1. */
+int kdx_panic_cpu(struct kdx_session *s);
+
 /* Per-CPU offsets: __per_cpu_offset[cpu]. */
 struct kdx_error *kdx_percpu_offset(struct kdx_session *s, int cpu, uint64_t *ret);
 /* Number of possible CPUs (nr_cpu_ids) */
 int kdx_cpu_count(struct kdx_session *s);
+/* Is CPU in cpu_online_mask? And how many are. */
+int kdx_cpu_online(struct kdx_session *s, int cpu);
+int kdx_cpu_online_count(struct kdx_session *s);
+/* Address of per-CPU variable NAME on CPU (symbol + __per_cpu_offset[cpu]). */
+struct kdx_error *kdx_percpu_addr(struct kdx_session *s, const char *name, int cpu,
+				  uint64_t *ret);
 
 #endif

@@ -38,4 +38,22 @@ struct kdx_error *kdx_unwind_start(struct kdx_session *s, const struct kdx_task 
 struct kdx_error *kdx_unwind_next(struct kdx_unwind *u, struct kdx_frame *frame, int *done);
 void kdx_unwind_end(struct kdx_unwind *u);
 
+/* A stack the unwinder knows: the task stack, or a per-CPU IRQ/exception stack. */
+struct kdx_stack_range {
+	uint64_t lo, hi;        /* [lo, hi) */
+	const char *name;       /* NULL for the task stack; "IRQ", "NMI", "#DF", "#DB", "#MC", "#VC"... */
+};
+
+/* The task's kernel stack [task->stack, task->stack + THREAD_SIZE). */
+struct kdx_error *kdx_task_stack_bounds(struct kdx_session *s, const struct kdx_task *task,
+					uint64_t *lo, uint64_t *hi);
+/* The stack pointer unwinding TASK starts from (dump registers of an active
+ * task, else the saved thread.sp past the inactive_task_frame). */
+struct kdx_error *kdx_unwind_task_sp(struct kdx_session *s, const struct kdx_task *task,
+				     uint64_t *sp);
+/* The stack containing ADDR among those U knows (NULL if none). */
+const struct kdx_stack_range *kdx_unwind_stack_of(struct kdx_unwind *u, uint64_t addr);
+/* Is ADDR kernel or module text (a symbol of type t/T)? */
+int kdx_is_text_addr(struct kdx_session *s, uint64_t addr);
+
 #endif

@@ -46,9 +46,15 @@ const struct kdx_symbol *kdx_symbol_by_addr(struct kdx_symtab *st, uint64_t addr
 int kdx_symbol_for_each(struct kdx_symtab *st,
 			int (*fn)(const struct kdx_symbol *sym, void *arg), void *arg);
 
-/* Session conveniences. */
+/* KASLR offset currently applied to vmlinux symbols. */
+uint64_t kdx_symtab_offset(struct kdx_symtab *st);
+/* Number of symbols (vmlinux + modules). */
+size_t kdx_symtab_count(struct kdx_symtab *st);
+
+/* Session conveniences. kdx_symbol_lookup accepts "module:name" too. */
 struct kdx_error *kdx_symbol_lookup(struct kdx_session *s, const char *name, uint64_t *addr);
-/* "name+0x1f [module]" style formatting into BUF; returns BUF ("" if unknown). */
+/* "name+0x1f [module]" style formatting into BUF; returns BUF ("" if unknown,
+ * and for addresses below the kernel half: per-cpu offsets are not shown). */
 char *kdx_symbol_format(struct kdx_session *s, uint64_t addr, char *buf, size_t len);
 
 #endif

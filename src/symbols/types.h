@@ -85,7 +85,11 @@ struct kdx_error *kdx_types_add_module(struct kdx_types *types, const char *modu
  * "int", "unsigned long", "pid_t", "struct list_head *", "char [16]". */
 struct kdx_error *kdx_type_find(struct kdx_types *types, const char *name, struct kdx_type **ret);
 
-/* Find a global variable's type and (unrelocated DWARF) address. */
+/* Find a global variable's type and (unrelocated DWARF) address.
+ * vmlinux is searched first, then loaded modules; "module:name" searches one
+ * module only. A module variable's address is its runtime address (module
+ * debuginfo is relocated when loaded): do not add the KASLR offset to it
+ * (kdx_variable_find_ex tells which). */
 struct kdx_error *kdx_variable_find(struct kdx_types *types, const char *name,
 				    struct kdx_type **type, uint64_t *dwarf_addr);
 
@@ -120,5 +124,66 @@ struct kdx_error *kdx_addr_to_line(struct kdx_session *s, uint64_t addr, const c
 
 /* Names of all types / functions for completion (iterate; stop when fn != 0). */
 int kdx_types_for_each_name(struct kdx_types *types, int (*fn)(const char *name, void *arg), void *arg);
+
+/*
+ * Beyond the original interface.
+ *
+ * Note on laziness: a struct reached only through a pointer (t->target of a
+ * pointer) has no members loaded until kdx_type_complete or
+ * kdx_type_unqualified is called on it. Everything returned by
+ * kdx_type_find / kdx_variable_find and every by-value member of a completed
+ * struct is already complete.
+ */
+
+/* kdx_variable_find plus: *MODULE (NULL for vmlinux: then DWARF_ADDR is
+ * unrelocated; for a module it is already the runtime address), *IS_PERCPU (the address is an offset into the
+ * per-cpu area, .data..percpu: add __per_cpu_offset[cpu]), *IS_FUNCTION
+ * (NAME is a function; TYPE is its function type, address its entry).
+ * Any out pointer may be NULL. */
+struct kdx_error *kdx_variable_find_ex(struct kdx_types *types, const char *name,
+				       struct kdx_type **type, uint64_t *dwarf_addr,
+				       int *is_percpu, int *is_function, const char **module);
+/* Is DWARF_ADDR (unrelocated) inside vmlinux's .data..percpu section? */
+int kdx_types_addr_is_percpu(struct kdx_types *types, uint64_t dwarf_addr);
+
+/* Runtime address of a global for the session: vmlinux variables get the
+ * KASLR offset (per-cpu ones do not: they are offsets into each CPU's
+ * area), module variables are already relocated. FLAGS gets KDX_VAR_*. */
+enum {
+	KDX_VAR_PERCPU = 1,
+	KDX_VAR_FUNCTION = 2,
+	KDX_VAR_MODULE = 4,
+};
+struct kdx_error *kdx_variable_lookup(struct kdx_session *s, const char *name,
+				      struct kdx_type **type, uint64_t *addr, unsigned *flags);
+
+/* A function's [LO, HI) code range from DWARF (unrelocated for vmlinux;
+ * *MODULE NULL), e.g. for probes and `dis`. */
+struct kdx_error *kdx_function_range(struct kdx_types *types, const char *name, uint64_t *lo,
+				     uint64_t *hi, const char **module);
+
+/* An enumeration constant by name ("PIDTYPE_PID", "TASK_COMM_LEN"): its
+ * enum type and value. */
+struct kdx_error *kdx_enumerator_find(struct kdx_types *types, const char *name,
+				      struct kdx_type **type, int64_t *value);
+
+/* Session-free forms of kdx_member_offset / kdx_type_sizeof (same caches). */
+struct kdx_error *kdx_struct_member_offset(struct kdx_types *types, const char *struct_name,
+					   const char *member, uint64_t *offset);
+struct kdx_error *kdx_types_sizeof(struct kdx_types *types, const char *type_name, uint64_t *size);
+
+/* Derived types owned by the table: T[N] (KNOWN=0 for T[]), and void. */
+struct kdx_type *kdx_type_array_of(struct kdx_types *types, struct kdx_type *t, uint64_t n,
+				   int known);
+struct kdx_type *kdx_type_void(struct kdx_types *types);
+
+/* kdx_addr_to_line without a session: KASLR is the vmlinux offset; module
+ * addresses are used as they are. FILE is owned by the table. */
+struct kdx_error *kdx_types_addr_to_line(struct kdx_types *types, uint64_t addr, uint64_t kaslr,
+					 const char **file, int *line);
+
+/* How the index was obtained (for diagnostics and tests). */
+void kdx_types_index_stats(struct kdx_types *types, int *from_cache, double *build_seconds,
+			   size_t *nentries);
 
 #endif

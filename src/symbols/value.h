@@ -67,12 +67,55 @@ enum {
 	KDX_FMT_DEC = 2,
 	KDX_FMT_ONELINE = 4,
 	KDX_FMT_NO_NESTED = 8,   /* `$var$`: do not expand nested structs */
+	KDX_FMT_TYPED = 16,      /* top level as gdb's print: "(struct x *) 0x..." */
+	KDX_FMT_OFFSETS = 32,    /* type definitions: "[off]" column (struct -o) */
 };
 struct kdx_error *kdx_value_format(struct kdx_session *s, const struct kdx_value *v,
 				   unsigned flags, int indent, char **out);
 
+/*
+ * A type's definition as crash's `struct`/`whatis` print it:
+ *   struct list_head {
+ *       struct list_head *next;
+ *       struct list_head *prev;
+ *   }
+ *   SIZE: 16
+ * FLAGS: KDX_FMT_OFFSETS adds the "[offset]" column, KDX_FMT_HEX prints
+ * offsets and SIZE in hex. No trailing newline after SIZE.
+ */
+struct kdx_error *kdx_type_format_definition(struct kdx_session *s, struct kdx_type *t,
+					     unsigned flags, char **out);
+
 /* Parse and evaluate a C expression ("init_task.comm", "(struct task_struct *)0xffff...->pid",
  * "&init_task", "jiffies * 2", "sizeof(struct page)"). */
 struct kdx_error *kdx_eval_expr(struct kdx_session *s, const char *expr, struct kdx_value *ret);
+
+/* Like kdx_eval_expr, but per-CPU variables in EXPR (x86_64: linked in
+ * .data..percpu at small offsets) are taken on CPU: "runqueues.nr_running"
+ * evaluated for CPU 1 is per_cpu(runqueues, 1).nr_running. CPU < 0: as
+ * kdx_eval_expr (a per-CPU variable then is its offset). */
+struct kdx_error *kdx_eval_expr_cpu(struct kdx_session *s, const char *expr, int cpu,
+				    struct kdx_value *ret);
+/* Parse a C type name ("struct task_struct *", "unsigned long", "pid_t"). */
+struct kdx_error *kdx_eval_type(struct kdx_session *s, const char *text, struct kdx_type **ret);
+
+/* --- helpers shared by value.c, eval.c, format.c and the commands --- */
+
+/* T with typedefs peeled off (qualified types keep their kind). */
+struct kdx_type *kdx_value_type_bare(struct kdx_type *t);
+/* Truncate U to TYPE's size and sign-extend signed types. */
+uint64_t kdx_value_normalize(struct kdx_type *type, uint64_t u);
+/* Scalar of TYPE at BUF (bit field at BIT_OFFSET/BIT_SIZE if BIT_SIZE). BUF
+ * must have 16 readable bytes past the value. */
+uint64_t kdx_value_scalar_from_bytes(struct kdx_type *type, const unsigned char *buf,
+				     uint64_t bit_offset, uint32_t bit_size);
+/* kdx_read with a message that names the size and the address. */
+struct kdx_error *kdx_value_read_mem(struct kdx_session *s, uint64_t addr, void *buf, size_t len);
+/* The value's bytes (one read for an lvalue); *BUFP is malloc'd with 16
+ * spare zero bytes at the end. */
+struct kdx_error *kdx_value_fetch(struct kdx_session *s, const struct kdx_value *v,
+				  unsigned char **bufp, size_t *lenp);
+/* Is ADDR (a DWARF/ELF variable address) a per-CPU offset? */
+int kdx_value_is_percpu_addr(uint64_t addr);
 
 #endif

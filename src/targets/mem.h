@@ -40,11 +40,19 @@ const struct kdx_mem_layout *kdx_mem_layout(struct kdx_mem *m);
 struct kdx_error *kdx_mem_read(struct kdx_mem *m, uint64_t kvaddr, void *buf, size_t len);
 struct kdx_error *kdx_mem_read_phys(struct kdx_mem *m, uint64_t paddr, void *buf, size_t len);
 /* Fill LAYOUT from the target's VMCOREINFO (KERNELOFFSET, NUMBER(phys_base),
- * SYMBOL(init_top_pgt), NUMBER(pgtable_l5_enabled)); CR3 notes as fallback. */
+ * SYMBOL(init_top_pgt) → pgd_paddr through the kernel image mapping,
+ * NUMBER(pgtable_l5_enabled)); without VMCOREINFO, from a CPU's CR3/CR4
+ * (QEMU note) with phys_base and kaslr_offset found in the page tables
+ * (assuming the usual unrelocated _text 0xffffffff81000000). page_offset is
+ * set when the page tables show it (see kdx_mem_detect_page_offset);
+ * vmalloc_start and vmemmap_start stay 0. Error if neither source gives a
+ * page-table root and phys_base. */
 struct kdx_error *kdx_mem_layout_from_vmcoreinfo(struct kdx_target *t,
 						 struct kdx_mem_layout *layout);
 /* Read page_offset_base, vmalloc_base and vmemmap_base (runtime addresses of
  * those kernel variables; 0 = unknown) through the kernel-image mapping. */
+/* (Implementation note: values read replace the layout's; a page_offset
+ * detected earlier stays when page_offset_base_addr is 0.) */
 struct kdx_error *kdx_mem_bootstrap(struct kdx_mem *m, uint64_t page_offset_base_addr,
 				    uint64_t vmalloc_base_addr, uint64_t vmemmap_base_addr);
 
@@ -55,5 +63,22 @@ struct kdx_error *kdx_mem_read_pgd(struct kdx_mem *m, uint64_t pgd_paddr,
 struct kdx_error *kdx_mem_kvtop(struct kdx_mem *m, uint64_t kvaddr, uint64_t *paddr);
 struct kdx_error *kdx_mem_vtop_pgd(struct kdx_mem *m, uint64_t pgd_paddr,
 				   uint64_t vaddr, uint64_t *paddr);
+
+/*
+ * Added by the targets area.
+ */
+
+/* Find page_offset from the page tables (the first kernel-half mapping is
+ * the direct map, which starts at physical 0). kdx_mem_create tries this
+ * already; no-op if page_offset is set. */
+struct kdx_error *kdx_mem_detect_page_offset(struct kdx_mem *m);
+
+/* Without VMCOREINFO: find the kernel image in the page tables (its first
+ * mapped 2 MiB page is _text) and set phys_base and kaslr_offset, given the
+ * unrelocated address of _text from vmlinux (0xffffffff81000000 usually).
+ * kdx_mem_create tries this with the usual _text when there is no
+ * VMCOREINFO but a CR3 (QEMU note). */
+struct kdx_error *kdx_mem_detect_kernel_image(struct kdx_mem *m, uint64_t text_unrelocated,
+					      uint64_t *kaslr_ret);
 
 #endif

@@ -36,6 +36,14 @@ struct kdx_cpu_regs {
 	int pid;            /* pr_pid of the PRSTATUS note (0 if unknown) */
 	int has_cr3;
 	uint64_t r[KDX_NR_REGS];
+	/* Added by targets: system registers from QEMU's CPU state note. */
+	int has_sregs;          /* cr[], kernel_gs_base, percpu_base are valid */
+	uint64_t cr[5];         /* CR0..CR4 (CR4 bit 12 = LA57: 5-level paging) */
+	uint64_t kernel_gs_base;    /* MSR_KERNEL_GS_BASE (swapped GS) */
+	/* GS base as the kernel sees it = this CPU's per-CPU offset
+	 * (__per_cpu_offset[cpu]); whichever of GS base / KERNEL_GS_BASE is a
+	 * kernel address. 0 if unknown. */
+	uint64_t percpu_base;
 };
 
 struct kdx_target;
