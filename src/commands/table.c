@@ -12,6 +12,7 @@
 #include "util.h"
 
 extern const struct kdx_command kdx_cmd_bt;
+extern const struct kdx_command kdx_cmd_files;
 extern const struct kdx_command kdx_cmd_foreach;
 extern const struct kdx_command kdx_cmd_help;
 extern const struct kdx_command kdx_cmd_kmem;
@@ -33,6 +34,7 @@ extern const struct kdx_command kdx_cmd_whatis;
 
 const struct kdx_command *const kdx_commands[] = {
 	&kdx_cmd_bt,
+	&kdx_cmd_files,
 	&kdx_cmd_foreach,
 	&kdx_cmd_help,
 	&kdx_cmd_kmem,
