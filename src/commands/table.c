@@ -19,6 +19,8 @@ extern const struct kdx_command kdx_cmd_list;
 extern const struct kdx_command kdx_cmd_p;
 extern const struct kdx_command kdx_cmd_quit;
 extern const struct kdx_command kdx_cmd_set;
+extern const struct kdx_command kdx_cmd_tree;
+extern const struct kdx_command kdx_cmd_vm;
 
 const struct kdx_command *const kdx_commands[] = {
 	&kdx_cmd_bt,
@@ -29,6 +31,8 @@ const struct kdx_command *const kdx_commands[] = {
 	&kdx_cmd_p,
 	&kdx_cmd_quit,
 	&kdx_cmd_set,
+	&kdx_cmd_tree,
+	&kdx_cmd_vm,
 	NULL,
 };
 
