@@ -560,7 +560,7 @@ struct kdx_error *kdx_type_format_definition(struct kdx_session *s, struct kdx_t
 			return kdx_error_create(KDX_ERR_NOT_FOUND, "%s %s is only declared, not defined, in the loaded debuginfo",
 						t->kind == KDX_TYPE_STRUCT ? "struct" : "union", t->name ? t->name : "");
 		if (d.offsets)
-			d.width = off_width(&d, t, 0, 1);
+			d.width = off_width(&d, t, 0, 1) + 3;
 		kdx_strbuf_printf(&d.f.out, "%s %s%s{\n", t->kind == KDX_TYPE_STRUCT ? "struct" : "union",
 				  t->name ? t->name : "", t->name ? " " : "");
 		def_members(&d, t, 0, 1);

@@ -15,7 +15,9 @@ struct kdx_session;
 struct kdx_symbol {
 	const char *name;
 	uint64_t addr;          /* relocated (runtime) address */
-	uint64_t size;          /* 0 if unknown */
+	uint64_t size;          /* 0 if unknown; code symbols: as kallsyms
+				 * reports it (through the alignment padding
+				 * up to the next symbol) */
 	char type;              /* nm-style: T t D d B b R r A W ... */
 	const char *module;     /* NULL for vmlinux */
 };
