@@ -21,6 +21,7 @@ extern const struct kdx_command kdx_cmd_log;
 extern const struct kdx_command kdx_cmd_mod;
 extern const struct kdx_command kdx_cmd_ps;
 extern const struct kdx_command kdx_cmd_p;
+extern const struct kdx_command kdx_cmd_probe;
 extern const struct kdx_command kdx_cmd_quit;
 extern const struct kdx_command kdx_cmd_rd;
 extern const struct kdx_command kdx_cmd_set;
@@ -44,6 +45,7 @@ const struct kdx_command *const kdx_commands[] = {
 	&kdx_cmd_mod,
 	&kdx_cmd_ps,
 	&kdx_cmd_p,
+	&kdx_cmd_probe,
 	&kdx_cmd_quit,
 	&kdx_cmd_rd,
 	&kdx_cmd_set,
