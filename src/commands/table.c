@@ -29,7 +29,9 @@ extern const struct kdx_command kdx_cmd_struct;
 extern const struct kdx_command kdx_cmd_sym;
 extern const struct kdx_command kdx_cmd_sys;
 extern const struct kdx_command kdx_cmd_task;
+extern const struct kdx_command kdx_cmd_tree;
 extern const struct kdx_command kdx_cmd_union;
+extern const struct kdx_command kdx_cmd_vm;
 extern const struct kdx_command kdx_cmd_whatis;
 
 const struct kdx_command *const kdx_commands[] = {
@@ -51,7 +53,9 @@ const struct kdx_command *const kdx_commands[] = {
 	&kdx_cmd_sym,
 	&kdx_cmd_sys,
 	&kdx_cmd_task,
+	&kdx_cmd_tree,
 	&kdx_cmd_union,
+	&kdx_cmd_vm,
 	&kdx_cmd_whatis,
 	NULL,
 };
