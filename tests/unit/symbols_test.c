@@ -148,6 +148,14 @@ static void test_symtab_misc(struct kdx_symtab *st)
 	ok(s && s->module && s->addr == 0xffffffffc0002000ull, "module-qualified lookup");
 	a = kdx_symbol_by_addr(st, 0xffffffffc0003000ull, &off);
 	ok(!a, "address past a module's last symbol is unknown");
+	struct kdx_symbol m2[] = { { "m2_fn", 0xffffffffc0010000ull, 0, 't', NULL } };
+	ok(!kdx_symtab_add_module(st, "m2", m2, 1), "add an unsized module symbol");
+	a = kdx_symbol_by_addr(st, 0xffffffffc0010100ull, &off);
+	ok(a && !strcmp(a->name, "m2_fn") && off == 0x100, "unsized last module symbol covers its page");
+	struct kdx_error *e = kdx_symtab_set_module_range(st, "m2", 0xffffffffc0010000ull, 0xffffffffc0010080ull);
+	a = kdx_symbol_by_addr(st, 0xffffffffc0010100ull, &off);
+	ok(!e && !a, "module range set by the caller bounds its symbols");
+	kdx_error_destroy(e);
 }
 
 /* ---- pahole ---- */
