@@ -250,6 +250,17 @@ static void check_dump(const char *path, const char *sysmap, const char *banner,
 		ok(strcmp(b1, b3) == 0, "%s: walk and arithmetic agree", path);
 		if (gt)
 			check_gt(t, m, path, gt, va);
+		/* phys_base without VMCOREINFO: the banner's bytes in physical memory. */
+		uint64_t text = sysmap_lookup(sysmap, "_text"), pb = 0;
+		if (text) {
+			struct kdx_mem_layout saved = *l;
+			double t2 = now();
+			err = kdx_mem_detect_phys_base(m, text + saved.kaslr_offset, va, b1, 64, &pb);
+			ok(!err && pb == saved.phys_base, "%s: phys_base found by scanning (0x%" PRIx64
+			   " in %.3f s)%s%s", path, pb, now() - t2, err ? ": " : "", err ? err->message : "");
+			kdx_error_destroy(err);
+			kdx_mem_set_layout(m, &saved);
+		}
 	}
 
 	/* Stacks are vmalloc'ed (VMAP_STACK): a page-table walk. */
