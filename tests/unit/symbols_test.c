@@ -466,6 +466,20 @@ static void test_types(struct kdx_types *types)
 	err = kdx_variable_find_ex(types, "schedule", &t, &addr, &percpu, &fn, NULL);
 	ok(!err && fn && t->kind == KDX_TYPE_FUNCTION && addr >= 0xffffffff81000000ull, "function schedule");
 	kdx_error_destroy(err);
+	err = kdx_variable_find_ex(types, "vfs_read", &t, &addr, &percpu, &fn, NULL);
+	if (!err) {
+		char *str = kdx_type_to_string(t, "vfs_read");
+		expect_str("function declaration spelling", str,
+			   "ssize_t vfs_read(struct file *, char *, size_t, loff_t *)");
+		free(str);
+	} else {
+		ok(0, "function declaration spelling");
+	}
+	kdx_error_destroy(err);
+	uint64_t lo, hi;
+	err = kdx_function_range(types, "schedule", &lo, &hi, NULL);
+	ok(!err && hi > lo && lo >= 0xffffffff81000000ull, "function range of schedule");
+	kdx_error_destroy(err);
 	int64_t v;
 	err = kdx_enumerator_find(types, "PIDTYPE_PGID", &t, &v);
 	ok(!err && v == 2 && t->kind == KDX_TYPE_ENUM, "enumerator PIDTYPE_PGID = 2");
