@@ -13,6 +13,7 @@
 #include "symbols/symbols.h"
 #include "symbols/types.h"
 #include "kernel/kernel.h"
+#include "kernel/modules.h"
 
 #include <fcntl.h>
 #include <gelf.h>
@@ -189,6 +190,14 @@ struct kdx_error *kdx_session_open(const struct kdx_options *opts, struct kdx_se
 	err = kdx_types_open(opts->vmlinux, opts->cache_dir, &s->types);
 	if (err)
 		goto fail;
+	/* Module symbols from the dump's own kallsyms, so that module
+	 * addresses resolve without `mod -s`; not fatal. */
+	err = kdx_modules_load_symbols(s);
+	if (err) {
+		if (!opts->quiet)
+			fprintf(stderr, "kdx: warning: module symbols: %s\n", err->message);
+		kdx_error_destroy(err);
+	}
 	*ret = s;
 	return NULL;
 fail:

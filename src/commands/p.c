@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "commands/command.h"
+#include "commands/cpuspec.h"
 #include "kernel/tasks.h"
 #include "symbols/symbols.h"
 #include "symbols/types.h"
@@ -31,84 +32,6 @@ static int is_identifier(const char *text)
 		if (!isalnum((unsigned char)*p) && *p != '_')
 			return 0;
 	return 1;
-}
-
-/* Split "EXPR:CPUSPEC" at a top-level colon that is not part of ?:. */
-static char *split_cpuspec(char *expr)
-{
-	int depth = 0, quote = 0;
-	char *colon = NULL;
-
-	if (strchr(expr, '?'))
-		return NULL;
-	for (char *p = expr; *p; p++) {
-		if (quote) {
-			if (*p == '\\' && p[1])
-				p++;
-			else if (*p == quote)
-				quote = 0;
-			continue;
-		}
-		if (*p == '\'' || *p == '"')
-			quote = *p;
-		else if (*p == '(' || *p == '[')
-			depth++;
-		else if (*p == ')' || *p == ']')
-			depth--;
-		else if (*p == ':' && depth == 0)
-			colon = p;
-	}
-	if (!colon)
-		return NULL;
-	*colon = 0;
-	return colon + 1;
-}
-
-/* crash's cpuspec: "" (context CPU), "a"/"all", "1,3,5-7". Fills CPUS
- * (a 0/1 array of NCPUS entries). */
-static struct kdx_error *parse_cpuspec(struct kdx_session *s, const char *spec, char *cpus, int ncpus)
-{
-	memset(cpus, 0, ncpus);
-	while (isspace((unsigned char)*spec))
-		spec++;
-	if (!*spec) {
-		const struct kdx_task *t = kdx_task_current(s);
-		if (!t)
-			return kdx_error_create(KDX_ERR_NOT_FOUND, "no context task: give a CPU number");
-		if (t->cpu < 0 || t->cpu >= ncpus)
-			return kdx_error_create(KDX_ERR_INVALID, "context task is on CPU %d", t->cpu);
-		cpus[t->cpu] = 1;
-		return NULL;
-	}
-	if (!strcmp(spec, "a") || !strcmp(spec, "all")) {
-		memset(cpus, 1, ncpus);
-		return NULL;
-	}
-	const char *p = spec;
-	while (*p) {
-		char *end;
-		long lo = strtol(p, &end, 10), hi;
-		if (end == p)
-			return kdx_error_create(KDX_ERR_SYNTAX, "bad CPU list \"%s\"", spec);
-		hi = lo;
-		p = end;
-		if (*p == '-') {
-			hi = strtol(p + 1, &end, 10);
-			if (end == p + 1)
-				return kdx_error_create(KDX_ERR_SYNTAX, "bad CPU list \"%s\"", spec);
-			p = end;
-		}
-		if (lo < 0 || hi < lo || hi >= ncpus)
-			return kdx_error_create(KDX_ERR_INVALID, "CPU %ld-%ld out of range: this kernel has %d possible CPUs",
-						lo, hi, ncpus);
-		for (long c = lo; c <= hi; c++)
-			cpus[c] = 1;
-		if (*p == ',')
-			p++;
-		else if (*p)
-			return kdx_error_create(KDX_ERR_SYNTAX, "bad CPU list \"%s\"", spec);
-	}
-	return NULL;
 }
 
 static unsigned next_history(struct kdx_session *s)
@@ -171,7 +94,7 @@ static struct kdx_error *kdx_print_expression(struct kdx_session *s, const char 
 
 	if (!expr)
 		return kdx_error_nomem();
-	spec = split_cpuspec(expr);
+	spec = kdx_cpuspec_split(expr);
 	/* trim */
 	char *e = expr;
 	while (isspace((unsigned char)*e))
@@ -204,7 +127,7 @@ static struct kdx_error *kdx_print_expression(struct kdx_session *s, const char 
 		err = kdx_error_nomem();
 		goto out;
 	}
-	if ((err = parse_cpuspec(s, spec, cpus, n))) {
+	if ((err = kdx_cpuspec_parse(s, spec, cpus, n))) {
 		free(cpus);
 		goto out;
 	}

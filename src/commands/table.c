@@ -12,19 +12,51 @@
 #include "util.h"
 
 extern const struct kdx_command kdx_cmd_bt;
+extern const struct kdx_command kdx_cmd_files;
 extern const struct kdx_command kdx_cmd_foreach;
 extern const struct kdx_command kdx_cmd_help;
+extern const struct kdx_command kdx_cmd_kmem;
+extern const struct kdx_command kdx_cmd_list;
+extern const struct kdx_command kdx_cmd_log;
+extern const struct kdx_command kdx_cmd_mod;
+extern const struct kdx_command kdx_cmd_ps;
 extern const struct kdx_command kdx_cmd_p;
+extern const struct kdx_command kdx_cmd_probe;
 extern const struct kdx_command kdx_cmd_quit;
+extern const struct kdx_command kdx_cmd_rd;
 extern const struct kdx_command kdx_cmd_set;
+extern const struct kdx_command kdx_cmd_struct;
+extern const struct kdx_command kdx_cmd_sym;
+extern const struct kdx_command kdx_cmd_sys;
+extern const struct kdx_command kdx_cmd_task;
+extern const struct kdx_command kdx_cmd_tree;
+extern const struct kdx_command kdx_cmd_union;
+extern const struct kdx_command kdx_cmd_vm;
+extern const struct kdx_command kdx_cmd_whatis;
 
 const struct kdx_command *const kdx_commands[] = {
 	&kdx_cmd_bt,
+	&kdx_cmd_files,
 	&kdx_cmd_foreach,
 	&kdx_cmd_help,
+	&kdx_cmd_kmem,
+	&kdx_cmd_list,
+	&kdx_cmd_log,
+	&kdx_cmd_mod,
+	&kdx_cmd_ps,
 	&kdx_cmd_p,
+	&kdx_cmd_probe,
 	&kdx_cmd_quit,
+	&kdx_cmd_rd,
 	&kdx_cmd_set,
+	&kdx_cmd_struct,
+	&kdx_cmd_sym,
+	&kdx_cmd_sys,
+	&kdx_cmd_task,
+	&kdx_cmd_tree,
+	&kdx_cmd_union,
+	&kdx_cmd_vm,
+	&kdx_cmd_whatis,
 	NULL,
 };
 

@@ -41,6 +41,14 @@ static inline int64_t kdx_kfield_i(const void *obj, const struct kdx_kfield *f)
 {
 	return f->ok ? kdx_get_int((const char *)obj + f->off, f->size) : 0;
 }
+/* For optional reads: 1 if ERR is NULL, else destroy it and return 0. */
+static inline int kdx_ok(struct kdx_error *err)
+{
+	if (!err)
+		return 1;
+	kdx_error_destroy(err);
+	return 0;
+}
 /* Read an unsigned integer of SIZE bytes at ADDR. */
 struct kdx_error *kdx_read_uint(struct kdx_session *s, uint64_t addr, uint64_t size, uint64_t *ret);
 

@@ -12,6 +12,10 @@
 #include <string.h>
 
 #include "session.h"
+#include "symbols/symbols.h"
+#include "symbols/types.h"
+#include "symbols/value.h"
+#include "util.h"
 
 /* Open-addressing set of non-zero 64-bit addresses. */
 struct addr_set {
@@ -293,5 +297,50 @@ struct kdx_error *kdx_list_walk(struct kdx_session *s, const struct kdx_list_wal
 		err = kdx_error_create(KDX_ERR_INVALID, "list: unknown list kind %d", (int)w->kind);
 	}
 	addr_set_release(&seen);
+	return err;
+}
+
+struct kdx_error *kdx_resolve_address(struct kdx_session *s, const char *text,
+				      uint64_t *addr, struct kdx_type **type)
+{
+	struct kdx_value v;
+	struct kdx_error *err;
+	struct kdx_type *dummy;
+
+	if (!type)
+		type = &dummy;
+	*type = NULL;
+	/* Plain hex (crash's default for addresses): "ffff888004c0a010". */
+	if (kdx_is_number(text))
+		return kdx_parse_u64(text, 1, addr);
+	if (strspn(text, "0123456789abcdefABCDEF") == strlen(text)) {
+		/* "bad", "add": a symbol of that name wins, as in crash */
+		if (!kdx_symbol_by_name(s->symtab, text, NULL))
+			return kdx_parse_u64(text, 1, addr);
+	}
+	if ((err = kdx_eval_expr(s, text, &v))) {
+		/* A symbol the expression evaluator does not know (no debuginfo). */
+		if (!kdx_symbol_lookup(s, text, addr)) {
+			kdx_error_destroy(err);
+			return NULL;
+		}
+		return err;
+	}
+	struct kdx_type *t = v.type ? kdx_type_unqualified(v.type) : NULL;
+	if (t && (t->kind == KDX_TYPE_STRUCT || t->kind == KDX_TYPE_UNION ||
+		  t->kind == KDX_TYPE_ARRAY || t->kind == KDX_TYPE_FUNCTION)) {
+		if (!v.is_lvalue) {
+			kdx_value_release(&v);
+			return kdx_error_create(KDX_ERR_INVALID, "%s: not an address", text);
+		}
+		*addr = v.addr;
+		*type = t->kind == KDX_TYPE_ARRAY ? NULL : t;
+		kdx_value_release(&v);
+		return NULL;
+	}
+	err = kdx_value_as_u64(s, &v, addr);
+	if (!err && t && t->kind == KDX_TYPE_POINTER && t->target)
+		*type = kdx_type_unqualified(t->target);
+	kdx_value_release(&v);
 	return err;
 }

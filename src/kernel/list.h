@@ -48,4 +48,16 @@ typedef int (*kdx_list_fn)(struct kdx_session *s, uint64_t entry, uint64_t node,
 struct kdx_error *kdx_list_walk(struct kdx_session *s, const struct kdx_list_walk *w,
 				kdx_list_fn fn, void *arg, uint64_t *count);
 
+/*
+ * Resolve a command's address argument the way crash does: a hex number
+ * (with or without 0x), a symbol (its address), or a C expression (a pointer's
+ * value, an integer, or the address of an lvalue struct/union/array).
+ * *TYPE (may be NULL) gets the type of the object at the address when known
+ * (struct list_head for `&x->lr_granted` or for the symbol kdx_fixture_list),
+ * else NULL.
+ */
+struct kdx_type;
+struct kdx_error *kdx_resolve_address(struct kdx_session *s, const char *text,
+				      uint64_t *addr, struct kdx_type **type);
+
 #endif

@@ -21,7 +21,8 @@ struct percpu_cache {
 	int nr_cpu_ids;
 	uint64_t *offsets;      /* nr_cpu_ids entries */
 	unsigned char *online;  /* nr_cpu_ids entries: 1 online, 0 not */
-	int nonline;
+	unsigned char *present; /* nr_cpu_ids entries: 1 present */
+	int nonline, npresent;
 };
 
 static void percpu_destroy(void *obj)
@@ -30,37 +31,53 @@ static void percpu_destroy(void *obj)
 
 	free(c->offsets);
 	free(c->online);
+	free(c->present);
 	free(c);
 }
 
-static void read_online_mask(struct kdx_session *s, struct percpu_cache *c)
+/* Read the cpumask variable NAME (or its older alias) into MASK; 0 if absent. */
+static int read_mask(struct kdx_session *s, int nr, const char *name, const char *alias,
+		     unsigned char *mask)
 {
 	uint64_t addr;
-	struct kdx_error *err = kdx_kvar(s, "__cpu_online_mask", &addr);
+	struct kdx_error *err = kdx_kvar(s, name, &addr);
 
 	if (err) {
 		kdx_error_destroy(err);
-		err = kdx_kvar(s, "cpu_online_mask", &addr);
+		err = kdx_kvar(s, alias, &addr);
 	}
-	if (!err) {
-		for (int w = 0; w * 64 < c->nr_cpu_ids; w++) {
-			uint64_t bits;
-			err = kdx_read_u64(s, addr + 8 * (uint64_t)w, &bits);
-			if (err)
-				break;
-			for (int b = 0; b < 64 && w * 64 + b < c->nr_cpu_ids; b++)
-				c->online[w * 64 + b] = (bits >> b) & 1;
-		}
+	for (int w = 0; !err && w * 64 < nr; w++) {
+		uint64_t bits;
+		err = kdx_read_u64(s, addr + 8 * (uint64_t)w, &bits);
+		for (int b = 0; !err && b < 64 && w * 64 + b < nr; b++)
+			mask[w * 64 + b] = (bits >> b) & 1;
 	}
 	if (err) {
-		/* No mask: treat every CPU with a per-CPU area as online. */
 		kdx_error_destroy(err);
-		for (int i = 0; i < c->nr_cpu_ids; i++)
-			c->online[i] = 1;
+		return 0;
 	}
-	c->nonline = 0;
-	for (int i = 0; i < c->nr_cpu_ids; i++)
+	return 1;
+}
+
+/*
+ * At a panic the other CPUs take themselves out of cpu_online_mask
+ * (stop_this_cpu), so the online mask of a dump usually shows only the
+ * crashing CPU. Walkers enumerate the present CPUs instead.
+ */
+static void read_masks(struct kdx_session *s, struct percpu_cache *c)
+{
+	int nr = c->nr_cpu_ids;
+
+	if (!read_mask(s, nr, "__cpu_online_mask", "cpu_online_mask", c->online))
+		memset(c->online, 1, (size_t)nr);
+	if (!read_mask(s, nr, "__cpu_present_mask", "cpu_present_mask", c->present))
+		memset(c->present, 1, (size_t)nr);
+	c->nonline = c->npresent = 0;
+	for (int i = 0; i < nr; i++) {
+		c->present[i] |= c->online[i];
 		c->nonline += c->online[i];
+		c->npresent += c->present[i];
+	}
 }
 
 static struct percpu_cache *percpu_get(struct kdx_session *s)
@@ -86,7 +103,8 @@ static struct percpu_cache *percpu_get(struct kdx_session *s)
 
 	c->offsets = calloc((size_t)c->nr_cpu_ids, sizeof(*c->offsets));
 	c->online = calloc((size_t)c->nr_cpu_ids, 1);
-	if (!c->offsets || !c->online) {
+	c->present = calloc((size_t)c->nr_cpu_ids, 1);
+	if (!c->offsets || !c->online || !c->present) {
 		percpu_destroy(c);
 		return NULL;
 	}
@@ -98,7 +116,7 @@ static struct percpu_cache *percpu_get(struct kdx_session *s)
 		kdx_error_destroy(err);
 		memset(c->offsets, 0, (size_t)c->nr_cpu_ids * 8);
 	}
-	read_online_mask(s, c);
+	read_masks(s, c);
 	err = kdx_kernel_set_slot(s, KDX_SLOT_PERCPU, c, percpu_destroy);
 	if (err) {
 		kdx_error_destroy(err);
@@ -135,6 +153,22 @@ int kdx_cpu_online(struct kdx_session *s, int cpu)
 	if (!c || cpu < 0 || cpu >= c->nr_cpu_ids)
 		return 0;
 	return c->online[cpu];
+}
+
+int kdx_cpu_present(struct kdx_session *s, int cpu)
+{
+	struct percpu_cache *c = percpu_get(s);
+
+	if (!c || cpu < 0 || cpu >= c->nr_cpu_ids)
+		return 0;
+	return c->present[cpu];
+}
+
+int kdx_cpu_present_count(struct kdx_session *s)
+{
+	struct percpu_cache *c = percpu_get(s);
+
+	return c ? c->npresent : 1;
 }
 
 int kdx_cpu_online_count(struct kdx_session *s)

@@ -415,7 +415,7 @@ static struct kdx_error *load(struct kdx_session *s, struct task_cache *c)
 	}
 	for (int cpu = 0; o->runqueues && o->rq_idle.ok && cpu < c->ncpus; cpu++) {
 		uint64_t off, idle, cur;
-		if (!kdx_cpu_online(s, cpu))
+		if (!kdx_cpu_present(s, cpu))
 			continue;
 		err = kdx_percpu_offset(s, cpu, &off);
 		if (!err)
@@ -453,8 +453,12 @@ static struct kdx_error *load(struct kdx_session *s, struct task_cache *c)
 		const struct kdx_task *par = lookup_addr(c, x->parent);
 		/* PPID as /proc shows it: the parent's thread group id. */
 		x->ppid = par ? par->tgid : 0;
-		if (x->pid == 0)
+		if (x->pid == 0) {
+			/* idle tasks of secondary CPUs are forked by init; crash
+			 * (and the hierarchy) put them under nobody */
 			x->is_idle = 1;
+			x->ppid = 0;
+		}
 	}
 	for (int cpu = 0; cpu < c->ncpus; cpu++) {
 		const struct kdx_task *a = lookup_addr(c, curr[cpu]);
@@ -779,13 +783,13 @@ static struct kdx_error *rss_counter(struct kdx_session *s, struct task_cache *c
 		return err;
 	*ret = (int64_t)v;
 	uint64_t pcp;
-	if (!m->pcp_counters.ok || kdx_read_u64(s, base + m->pcp_counters.off, &pcp) || !pcp)
+	if (!m->pcp_counters.ok || !kdx_ok(kdx_read_u64(s, base + m->pcp_counters.off, &pcp)) || !pcp)
 		return NULL;
 	for (int cpu = 0; cpu < kdx_cpu_count(s); cpu++) {
 		uint64_t off, d;
-		if (!kdx_cpu_online(s, cpu) || kdx_percpu_offset(s, cpu, &off))
+		if (!kdx_cpu_present(s, cpu) || !kdx_ok(kdx_percpu_offset(s, cpu, &off)))
 			continue;
-		if (!kdx_read_uint(s, pcp + off, 4, &d))
+		if (kdx_ok(kdx_read_uint(s, pcp + off, 4, &d)))
 			*ret += (int32_t)d;
 	}
 	return NULL;
@@ -830,4 +834,11 @@ struct kdx_error *kdx_task_mm_stats(struct kdx_session *s, const struct kdx_task
 	*vsz_kb = total_vm * pgkb;
 	*rss_kb = (uint64_t)rss * pgkb;
 	return NULL;
+}
+
+char *kdx_task_header(const struct kdx_task *t, char *buf, size_t len)
+{
+	snprintf(buf, len, "PID: %-8d TASK: %llx  CPU: %-4d COMMAND: \"%s\"",
+		 t->pid, (unsigned long long)t->addr, t->cpu, t->comm);
+	return buf;
 }

@@ -62,6 +62,10 @@ const char *kdx_task_state_name(struct kdx_session *s, const struct kdx_task *t)
 struct kdx_error *kdx_task_resolve(struct kdx_session *s, const char *arg,
 				   const struct kdx_task **ret);
 
+/* crash 8's task header line (no newline) into BUF:
+ * PID: 22       TASK: ffff8a53412bc180  CPU: 1    COMMAND: "kworker/1:0" */
+char *kdx_task_header(const struct kdx_task *t, char *buf, size_t len);
+
 /* Memory use of T's mm (0s for kernel threads): VSZ and RSS in KB, as ps shows. */
 struct kdx_error *kdx_task_mm_stats(struct kdx_session *s, const struct kdx_task *t,
 				    uint64_t *vsz_kb, uint64_t *rss_kb);
@@ -76,9 +80,13 @@ int kdx_panic_cpu(struct kdx_session *s);
 struct kdx_error *kdx_percpu_offset(struct kdx_session *s, int cpu, uint64_t *ret);
 /* Number of possible CPUs (nr_cpu_ids) */
 int kdx_cpu_count(struct kdx_session *s);
-/* Is CPU in cpu_online_mask? And how many are. */
+/* Is CPU in cpu_online_mask? And how many are. NB: at a panic the other
+ * CPUs leave the online mask, so walkers use the present mask. */
 int kdx_cpu_online(struct kdx_session *s, int cpu);
 int kdx_cpu_online_count(struct kdx_session *s);
+/* Is CPU in cpu_present_mask (or online)? And how many are. */
+int kdx_cpu_present(struct kdx_session *s, int cpu);
+int kdx_cpu_present_count(struct kdx_session *s);
 /* Address of per-CPU variable NAME on CPU (symbol + __per_cpu_offset[cpu]). */
 struct kdx_error *kdx_percpu_addr(struct kdx_session *s, const char *name, int cpu,
 				  uint64_t *ret);

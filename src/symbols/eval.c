@@ -826,16 +826,9 @@ static struct kdx_error *parse_primary(struct ev *e, struct kdx_value *v)
 		set_rvalue(v, e->t_char, t->num);
 		return lex(e);
 	case T_STR: {
-		char tn[64];
 		struct kdx_type *at = NULL;
-		snprintf(tn, sizeof(tn), "char [%zu]", t->textlen + 1);
-		if (e->s && e->s->types) {
-			struct kdx_error *ferr = kdx_type_find(e->s->types, tn, &at);
-			if (ferr) {
-				kdx_error_destroy(ferr);
-				at = NULL;
-			}
-		}
+		if (e->s && e->s->types && e->t_char != &builtin_char)
+			at = kdx_type_array_of(e->s->types, e->t_char, t->textlen + 1, 1);
 		if (!at)
 			return kdx_error_create(KDX_ERR_UNSUPPORTED, "column %zu: string literals need type information",
 						t->pos + 1);

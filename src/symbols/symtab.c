@@ -246,6 +246,44 @@ static int sym_is_junk(const GElf_Sym *sym, const char *name)
 	return 0;
 }
 
+static int is_text_type(char c)
+{
+	return c == 't' || c == 'T' || c == 'W' || c == 'w';
+}
+
+/*
+ * Sizes of code symbols as the kernel reports them ("do_wait+0x114/0x320"):
+ * kallsyms has no sizes and lets a symbol run to the next one, so the
+ * alignment padding after a function belongs to it. That matters beyond
+ * looks: a call to a noreturn function as the last instruction leaves a
+ * return address exactly at the function's ELF end (sysrq_handle_crash+0x16
+ * of 0x16 bytes). Asm labels without a size get the distance to the next
+ * symbol. Only padding-sized gaps are absorbed; data keeps its ELF size.
+ */
+static void symset_kallsyms_sizes(struct symset *set)
+{
+	size_t n = set->n;
+	for (size_t i = 0; i < n;) {
+		size_t j = i;
+		while (j < n && set->syms[j].addr == set->syms[i].addr)
+			j++;
+		/* [i, j) share an address; j is the next symbol */
+		if (j < n) {
+			uint64_t gap = set->syms[j].addr - set->syms[i].addr;
+			for (size_t k = i; k < j; k++) {
+				struct kdx_symbol *s = &set->syms[k];
+				if (!is_text_type(s->type))
+					continue;
+				if (!s->size && gap < UNSIZED_MAX_SPAN)
+					s->size = gap;
+				else if (s->size && gap > s->size && gap - s->size < 64)
+					s->size = gap;
+			}
+		}
+		i = j;
+	}
+}
+
 struct kdx_error *kdx_elf_read_symbols(Elf *elf, int keep_strings, struct kdx_symbol **ret,
 				       size_t *nret, char **strings_ret)
 {
@@ -336,6 +374,7 @@ struct kdx_error *kdx_symtab_load_vmlinux(const char *vmlinux, struct kdx_symtab
 		goto fail;
 	}
 	qsort(st->vmlinux.syms, st->vmlinux.n, sizeof(*st->vmlinux.syms), sym_cmp);
+	symset_kallsyms_sizes(&st->vmlinux);
 	err = symset_build_hash(&st->vmlinux);
 	if (err)
 		goto fail;
@@ -375,25 +414,28 @@ void kdx_symtab_set_offset(struct kdx_symtab *st, uint64_t offset)
 	uint64_t delta = offset - st->offset;
 	if (!delta)
 		return;
-	/* Absolute symbols and per-cpu offsets (below the kernel map) do not
-	 * move with KASLR. */
+	/* Per-cpu offsets and small absolute values (below the kernel half)
+	 * do not move with KASLR; everything in the kernel image does, even
+	 * absolute symbols such as init_per_cpu__gdt_page. */
 	for (size_t i = 0; i < st->vmlinux.n; i++) {
 		struct kdx_symbol *s = &st->vmlinux.syms[i];
-		if (s->type == 'A' || s->type == 'a')
-			continue;
 		if (s->addr - st->offset < 0xffff000000000000ull)
 			continue;
 		s->addr += delta;
 	}
 	st->offset = offset;
-	/* The order is unchanged except around absolute/per-cpu symbols, which
-	 * sit far below the kernel map either way; resort to be safe. The hash
-	 * stores indexes, so rebuild it too. */
-	qsort(st->vmlinux.syms, st->vmlinux.n, sizeof(*st->vmlinux.syms), sym_cmp);
-	free(st->vmlinux.hash);
-	st->vmlinux.hash = NULL;
-	struct kdx_error *err = symset_build_hash(&st->vmlinux);
-	kdx_error_destroy(err);
+	/* Kernel-half symbols all moved by the same delta and stay above the
+	 * unmoved low ones, so the order (and the hash of indexes) still
+	 * holds unless an address wrapped; check rather than assume. */
+	for (size_t i = 1; i < st->vmlinux.n; i++) {
+		if (st->vmlinux.syms[i - 1].addr > st->vmlinux.syms[i].addr) {
+			qsort(st->vmlinux.syms, st->vmlinux.n, sizeof(*st->vmlinux.syms), sym_cmp);
+			free(st->vmlinux.hash);
+			st->vmlinux.hash = NULL;
+			kdx_error_destroy(symset_build_hash(&st->vmlinux));
+			break;
+		}
+	}
 }
 
 uint64_t kdx_symtab_offset(struct kdx_symtab *st)
@@ -441,7 +483,13 @@ struct kdx_error *kdx_symtab_add_module(struct kdx_symtab *st, const char *modul
 	}
 	if (!set.n)
 		set.lo = 0;
+	/* Module memory comes in whole pages; without sizes (kallsyms) the last
+	 * symbol still covers the rest of its page. kdx_symtab_set_module_range
+	 * gives the exact range when the caller knows it. */
+	if (set.n)
+		set.hi = (set.hi + 4095) & ~(uint64_t)4095;
 	qsort(set.syms, set.n, sizeof(*set.syms), sym_cmp);
+	symset_kallsyms_sizes(&set);
 	err = symset_build_hash(&set);
 	if (err) {
 		symset_free(&set);
@@ -465,6 +513,20 @@ struct kdx_error *kdx_symtab_add_module(struct kdx_symtab *st, const char *modul
 	st->mods[st->nmods++] = set;
 	qsort(st->mods, st->nmods, sizeof(*st->mods), mod_cmp);
 	return NULL;
+}
+
+struct kdx_error *kdx_symtab_set_module_range(struct kdx_symtab *st, const char *module,
+					      uint64_t lo, uint64_t hi)
+{
+	for (size_t i = 0; i < st->nmods; i++) {
+		if (strcmp(st->mods[i].module, module) != 0)
+			continue;
+		st->mods[i].lo = lo;
+		st->mods[i].hi = hi;
+		qsort(st->mods, st->nmods, sizeof(*st->mods), mod_cmp);
+		return NULL;
+	}
+	return kdx_error_create(KDX_ERR_NOT_FOUND, "no symbols for module %s", module);
 }
 
 const struct kdx_symbol *kdx_symbol_by_name(struct kdx_symtab *st, const char *name,

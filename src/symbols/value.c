@@ -369,23 +369,6 @@ int kdx_value_is_percpu_addr(uint64_t addr)
 	return addr < 0x100000000ULL;
 }
 
-/* Runtime address of a vmlinux or module variable whose DWARF says DWARF_ADDR.
- * vmlinux DWARF addresses are link-time (add the KASLR offset); module
- * debuginfo is relocated to runtime section addresses when loaded. */
-static uint64_t runtime_addr(struct kdx_session *s, const char *name, uint64_t dwarf_addr)
-{
-	const struct kdx_symbol *sym;
-
-	if (kdx_value_is_percpu_addr(dwarf_addr))
-		return dwarf_addr;
-	sym = s->symtab ? kdx_symbol_by_name(s->symtab, name, NULL) : NULL;
-	if (sym && (sym->addr == dwarf_addr || sym->addr == dwarf_addr + s->kaslr_offset))
-		return sym->addr;
-	if (dwarf_addr >= 0xffffffffc0000000ULL)   /* module space: already runtime */
-		return dwarf_addr;
-	return dwarf_addr + s->kaslr_offset;
-}
-
 static struct kdx_type *find_type_quiet(struct kdx_session *s, const char *name)
 {
 	struct kdx_type *t = NULL;
@@ -404,13 +387,22 @@ static struct kdx_type *find_type_quiet(struct kdx_session *s, const char *name)
 struct kdx_error *kdx_value_symbol(struct kdx_session *s, const char *name, struct kdx_value *ret)
 {
 	struct kdx_type *type = NULL;
-	uint64_t dwarf_addr = 0;
+	uint64_t addr = 0;
+	unsigned vflags = 0;
+	int64_t ev;
 	struct kdx_error *err = NULL;
 
 	if (s->types) {
-		err = kdx_variable_find(s->types, name, &type, &dwarf_addr);
+		err = kdx_variable_lookup(s, name, &type, &addr, &vflags);
+		if (!err && type) {
+			kdx_value_lvalue(ret, type, addr);
+			return NULL;
+		}
+		kdx_error_destroy(err);
+		/* enumeration constants: PIDTYPE_PID, TASK_COMM_LEN... */
+		err = kdx_enumerator_find(s->types, name, &type, &ev);
 		if (!err) {
-			kdx_value_lvalue(ret, type, runtime_addr(s, name, dwarf_addr));
+			kdx_value_init_int(ret, type, (uint64_t)ev);
 			return NULL;
 		}
 		kdx_error_destroy(err);

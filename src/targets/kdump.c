@@ -108,9 +108,19 @@ static struct kdx_error *elf_scan(struct kdx_target *t, int fd, struct elf_priv 
 		return kdx_error_create(KDX_ERR_IO, "cannot stat %s: %s", t->path, strerror(errno));
 	if (pread(fd, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh))
 		return kdx_error_create(KDX_ERR_FORMAT, "%s: truncated ELF header", t->path);
-	if (eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum == 0 || eh.e_phnum == PN_XNUM)
+	size_t phnum = eh.e_phnum;
+	if (phnum == PN_XNUM) {
+		/* More than 65534 segments (makedumpfile -E on fragmented
+		 * memory): the count is in section header 0's sh_info. */
+		Elf64_Shdr sh0;
+		if (!eh.e_shoff || pread(fd, &sh0, sizeof(sh0), eh.e_shoff) != (ssize_t)sizeof(sh0))
+			return kdx_error_create(KDX_ERR_FORMAT, "%s: PN_XNUM without section header 0",
+						t->path);
+		phnum = sh0.sh_info;
+	}
+	if (eh.e_phentsize != sizeof(Elf64_Phdr) || phnum == 0)
 		return kdx_error_create(KDX_ERR_FORMAT, "%s: unsupported ELF program header table", t->path);
-	size_t phsz = (size_t)eh.e_phnum * sizeof(Elf64_Phdr);
+	size_t phsz = phnum * sizeof(Elf64_Phdr);
 	Elf64_Phdr *ph = malloc(phsz);
 	if (!ph)
 		return kdx_error_nomem();
@@ -121,12 +131,12 @@ static struct kdx_error *elf_scan(struct kdx_target *t, int fd, struct elf_priv 
 	}
 	struct kdx_error *err = NULL;
 	uint64_t fsize = st.st_size;
-	for (unsigned i = 0; i < eh.e_phnum && !err; i++) {
+	for (size_t i = 0; i < phnum && !err; i++) {
 		if (ph[i].p_type != PT_LOAD && ph[i].p_type != PT_NOTE)
 			continue;
 		if (ph[i].p_offset + ph[i].p_filesz > fsize) {
 			err = kdx_error_create(KDX_ERR_FORMAT,
-				"%s is truncated: segment %u needs %" PRIu64 " bytes, the file has %" PRIu64
+				"%s is truncated: segment %zu needs %" PRIu64 " bytes, the file has %" PRIu64
 				" (incomplete copy?)", t->path, i, ph[i].p_offset + ph[i].p_filesz, fsize);
 			break;
 		}
@@ -134,12 +144,10 @@ static struct kdx_error *elf_scan(struct kdx_target *t, int fd, struct elf_priv 
 			if (ph[i].p_paddr + ph[i].p_memsz > t->max_phys)
 				t->max_phys = ph[i].p_paddr + ph[i].p_memsz;
 			if (ep && ph[i].p_memsz) {
-				struct elf_seg *ns = realloc(ep->seg, (ep->nseg + 1) * sizeof(*ns));
-				if (!ns) {
+				if (!ep->seg && !(ep->seg = malloc(phnum * sizeof(*ep->seg)))) {
 					err = kdx_error_nomem();
 					break;
 				}
-				ep->seg = ns;
 				ep->seg[ep->nseg++] = (struct elf_seg){ ph[i].p_paddr, ph[i].p_filesz,
 									ph[i].p_memsz, ph[i].p_offset };
 			}
@@ -180,10 +188,14 @@ static const struct elf_seg *elf_find(const struct elf_priv *ep, uint64_t paddr)
 		else
 			hi = mid;
 	}
-	if (lo == 0)
-		return NULL;
-	const struct elf_seg *g = &ep->seg[lo - 1];
-	return paddr - g->paddr < g->memsz ? g : NULL;
+	/* Segments may overlap (a /proc/vmcore copy has the kernel text both
+	 * in its own segment and inside a RAM one): look further back. */
+	for (size_t i = lo; i-- > 0;) {
+		const struct elf_seg *g = &ep->seg[i];
+		if (paddr - g->paddr < g->memsz)
+			return g;
+	}
+	return NULL;
 }
 
 static struct kdx_error *elf_read_direct(struct elf_priv *ep, uint64_t paddr, void *buf, size_t len)

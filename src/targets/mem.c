@@ -54,6 +54,14 @@ static uint64_t image_to_phys(const struct kdx_mem_layout *l, uint64_t va)
 
 static int detect_page_offset_quiet(struct kdx_mem *m);
 
+/* An optional VMCOREINFO number: 1 and *V if present and valid. */
+static int vmcoreinfo_opt(struct kdx_target *t, const char *key, int base, uint64_t *v)
+{
+	struct kdx_error *err = kdx_vmcoreinfo_u64(t, key, base, v);
+	kdx_error_destroy(err);
+	return err == NULL;
+}
+
 static struct kdx_error *layout_vmcoreinfo(struct kdx_target *t, struct kdx_mem_layout *l)
 {
 	uint64_t v;
@@ -61,7 +69,7 @@ static struct kdx_error *layout_vmcoreinfo(struct kdx_target *t, struct kdx_mem_
 
 	if (!t->vmcoreinfo)
 		return kdx_error_create(KDX_ERR_NOT_FOUND, "%s has no VMCOREINFO", t->path);
-	if (!kdx_vmcoreinfo_u64(t, "KERNELOFFSET", 16, &v))
+	if (vmcoreinfo_opt(t, "KERNELOFFSET", 16, &v))
 		l->kaslr_offset = v;
 	err = kdx_vmcoreinfo_u64(t, "NUMBER(phys_base)", 10, &v);
 	if (err)
@@ -75,7 +83,7 @@ static struct kdx_error *layout_vmcoreinfo(struct kdx_target *t, struct kdx_mem_
 			return err;
 	}
 	l->pgd_paddr = image_to_phys(l, v);
-	if (!kdx_vmcoreinfo_u64(t, "NUMBER(pgtable_l5_enabled)", 10, &v) && v)
+	if (vmcoreinfo_opt(t, "NUMBER(pgtable_l5_enabled)", 10, &v) && v)
 		l->levels = 5;
 	return NULL;
 }
@@ -98,7 +106,7 @@ static struct kdx_mem *scratch_mem(struct kdx_target *t, const struct kdx_mem_la
 	m->t = t;
 	m->layout = *l;
 	uint64_t sme;
-	if (!kdx_vmcoreinfo_u64(t, "NUMBER(sme_mask)", 10, &sme))
+	if (vmcoreinfo_opt(t, "NUMBER(sme_mask)", 10, &sme))
 		m->sme_mask = sme;
 	return m;
 }
@@ -470,4 +478,34 @@ struct kdx_error *kdx_mem_detect_kernel_image(struct kdx_mem *m, uint64_t text_u
 	m->image_known = 1;
 	tlb_flush(m);
 	return NULL;
+}
+
+struct kdx_error *kdx_mem_detect_phys_base(struct kdx_mem *m, uint64_t text_vaddr,
+					   uint64_t probe_vaddr, const void *probe, size_t len,
+					   uint64_t *phys_base_ret)
+{
+	struct kdx_mem_layout *l = &m->layout;
+	const uint64_t align = 2ULL << 20;      /* CONFIG_PHYSICAL_ALIGN minimum */
+	uint64_t max = m->t->max_phys ? m->t->max_phys : 64ULL << 30;
+	unsigned char buf[256];
+
+	if (len == 0 || len > sizeof(buf) || probe_vaddr < text_vaddr)
+		return kdx_error_create(KDX_ERR_INVALID, "bad probe for the kernel's physical address");
+	for (uint64_t load = 0; load + (probe_vaddr - text_vaddr) + len <= max; load += align) {
+		struct kdx_error *err = m->t->ops->read_phys(m->t, load + (probe_vaddr - text_vaddr),
+							     buf, len);
+		if (err) {
+			kdx_error_destroy(err);
+			continue;
+		}
+		if (memcmp(buf, probe, len))
+			continue;
+		l->phys_base = load - (text_vaddr - l->kernel_map);
+		m->image_known = 1;
+		tlb_flush(m);
+		*phys_base_ret = l->phys_base;
+		return NULL;
+	}
+	return kdx_error_create(KDX_ERR_NOT_FOUND,
+		"the kernel image was not found in physical memory (wrong --kaslr, or not this vmlinux?)");
 }

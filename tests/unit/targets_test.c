@@ -361,6 +361,171 @@ static void test_pieces(void)
 	free(p);
 }
 
+/* ELF core writer: PHDRS (offsets filled in here) with DATA[i] of size
+ * phdr.p_filesz each. */
+static void write_elf(const char *path, Elf64_Phdr *ph, int n, const void **data)
+{
+	Elf64_Ehdr eh = { 0 };
+	memcpy(eh.e_ident, ELFMAG, SELFMAG);
+	eh.e_ident[EI_CLASS] = ELFCLASS64;
+	eh.e_ident[EI_DATA] = ELFDATA2LSB;
+	eh.e_ident[EI_VERSION] = EV_CURRENT;
+	eh.e_type = ET_CORE;
+	eh.e_machine = EM_X86_64;
+	eh.e_version = EV_CURRENT;
+	eh.e_phoff = sizeof(eh);
+	eh.e_ehsize = sizeof(eh);
+	eh.e_phentsize = sizeof(Elf64_Phdr);
+	eh.e_phnum = n;
+	uint64_t off = sizeof(eh) + n * sizeof(Elf64_Phdr);
+	for (int i = 0; i < n; i++) {
+		ph[i].p_offset = off;
+		off += ph[i].p_filesz;
+	}
+	FILE *f = fopen(path, "wb");
+	fwrite(&eh, sizeof(eh), 1, f);
+	fwrite(ph, sizeof(*ph), n, f);
+	for (int i = 0; i < n; i++)
+		fwrite(data[i], ph[i].p_filesz, 1, f);
+	fclose(f);
+}
+
+static void test_elf(const char *path)
+{
+	/* Notes: one PRSTATUS, one QEMU CPU state, VMCOREINFO. */
+	static unsigned char notes[4096];
+	size_t nl = 0;
+	unsigned char pr[336] = { 0 };
+	uint64_t rip = 0xffffffff81234567ULL;
+	memcpy(pr + 112 + 8 * KDX_REG_RIP, &rip, 8);
+	nl += note(notes + nl, "CORE", NT_PRSTATUS, pr, sizeof(pr));
+	unsigned char q[440] = { 0 };
+	uint64_t v = 1, cr3 = 0x1234000, cr4 = 1 << 12, gs = 0, kgs = 0xffff888011400000ULL;
+	memcpy(q, &v, 4);
+	v = sizeof(q);
+	memcpy(q + 4, &v, 4);
+	memcpy(q + 152 + 4 * 24 + 16, &gs, 8);       /* user-mode GS base */
+	memcpy(q + 392 + 3 * 8, &cr3, 8);
+	memcpy(q + 392 + 4 * 8, &cr4, 8);
+	memcpy(q + 432, &kgs, 8);
+	nl += note(notes + nl, "QEMU", 0, q, sizeof(q));
+	nl += note(notes + nl, "VMCOREINFO", 0, vmcoreinfo_text, strlen(vmcoreinfo_text));
+
+	static unsigned char a[3 * PS], b[2 * PS];
+	for (int i = 0; i < 3; i++)
+		page_pattern(i, a + i * PS);
+	for (int i = 0; i < 2; i++)
+		page_pattern(0x100 + i, b + i * PS);
+	Elf64_Phdr ph[4] = {
+		{ .p_type = PT_NOTE, .p_filesz = nl, .p_memsz = nl },
+		/* memsz > filesz: the 4th page reads as zeros */
+		{ .p_type = PT_LOAD, .p_paddr = 0, .p_filesz = 3 * PS, .p_memsz = 4 * PS },
+		{ .p_type = PT_LOAD, .p_paddr = 0x100 * PS, .p_filesz = 2 * PS, .p_memsz = 2 * PS },
+		/* overlaps the previous one's second page, like /proc/vmcore's text */
+		{ .p_type = PT_LOAD, .p_paddr = 0x101 * PS, .p_filesz = PS, .p_memsz = PS },
+	};
+	const void *data[4] = { notes, a, b, b + PS };
+	write_elf(path, ph, 4, data);
+
+	struct kdx_target *t;
+	struct kdx_error *err = kdx_target_open(path, &t);
+	ok(!err, "open synthetic ELF vmcore%s%s", err ? ": " : "", err ? err->message : "");
+	if (err) {
+		kdx_error_destroy(err);
+		return;
+	}
+	ok(!strcmp(t->format, "ELF vmcore"), "ELF format name");
+	ok(t->ncpus == 1 && t->cpus[0].valid && t->cpus[0].r[KDX_REG_RIP] == rip,
+	   "ELF: PRSTATUS registers");
+	ok(t->ncpus == 1 && t->cpus[0].has_cr3 && t->cpus[0].r[KDX_REG_CR3] == cr3 &&
+	   t->cpus[0].cr[4] == cr4 && t->cpus[0].percpu_base == kgs,
+	   "ELF: QEMU note gives CR3, CR4 and the per-CPU base (KERNEL_GS_BASE in user mode)");
+	ok(t->vmcoreinfo && strstr(t->vmcoreinfo, "OSRELEASE=6.1.0-test"), "ELF: VMCOREINFO note");
+	ok(t->max_phys == 0x102 * PS, "ELF: max_phys");
+	unsigned char page[PS], want[PS];
+	int good = 1;
+	uint64_t pfns[] = { 0, 1, 2, 0x100, 0x101 };
+	for (int i = 0; i < 5; i++) {
+		page_pattern(pfns[i], want);
+		err = t->ops->read_phys(t, pfns[i] * PS, page, PS);
+		good &= !err && !memcmp(page, want, PS);
+		kdx_error_destroy(err);
+	}
+	ok(good, "ELF: pages read from their segments (overlapping ones too)");
+	memset(want, 0, PS);
+	err = t->ops->read_phys(t, 3 * PS, page, PS);
+	ok(!err && !memcmp(page, want, PS), "ELF: p_memsz beyond p_filesz reads zeros");
+	kdx_error_destroy(err);
+	err = t->ops->read_phys(t, 5 * PS + 8, page, 8);
+	ok(err && err->code == KDX_ERR_FAULT && err->address == 5 * PS + 8 &&
+	   strstr(err->message, "not in the dump"), "ELF: hole faults: %s",
+	   err ? err->message : "(no error)");
+	kdx_error_destroy(err);
+	kdx_target_close(t);
+}
+
+static void test_kcore(const char *path)
+{
+	static unsigned char notes[1024], text[PS], ram[4 * PS], vm[PS];
+	size_t nl = note(notes, "VMCOREINFO", 0, vmcoreinfo_text, strlen(vmcoreinfo_text));
+	unsigned char pr[336] = { 0 };
+	nl += note(notes + nl, "CORE", NT_PRSTATUS, pr, sizeof(pr));
+	page_pattern(0x1000, text);
+	for (int i = 0; i < 4; i++)
+		page_pattern(i, ram + i * PS);
+	page_pattern(0xc9, vm);
+	Elf64_Phdr ph[4] = {
+		{ .p_type = PT_NOTE, .p_filesz = nl },
+		{ .p_type = PT_LOAD, .p_vaddr = 0xffffffff81000000ULL, .p_paddr = 0x1000000,
+		  .p_filesz = PS, .p_memsz = PS },
+		{ .p_type = PT_LOAD, .p_vaddr = 0xffff888000000000ULL, .p_paddr = 0,
+		  .p_filesz = 4 * PS, .p_memsz = 4 * PS },
+		{ .p_type = PT_LOAD, .p_vaddr = 0xffffc90000000000ULL, .p_paddr = (uint64_t)-1,
+		  .p_filesz = PS, .p_memsz = PS },
+	};
+	const void *data[4] = { notes, text, ram, vm };
+	write_elf(path, ph, 4, data);
+
+	/* kdx_target_open treats only /proc/kcore as live: call the opener. */
+	struct kdx_target *t = calloc(1, sizeof(*t));
+	t->path = strdup(path);
+	t->panic_cpu = -1;
+	struct kdx_error *err = kdx_kcore_open(t, open(path, O_RDONLY));
+	ok(!err, "kcore opener on a synthetic kcore%s%s", err ? ": " : "", err ? err->message : "");
+	if (!err) {
+		ok(t->live && t->ncpus == 0 && t->vmcoreinfo, "kcore: live, no CPU registers, VMCOREINFO");
+		ok(t->max_phys == 4 * PS, "kcore: max_phys from the RAM segments");
+		unsigned char page[PS], want[PS];
+		page_pattern(0x1000, want);
+		err = t->ops->read_kvaddr(t, 0xffffffff81000000ULL, page, PS);
+		ok(!err && !memcmp(page, want, PS), "kcore: kernel text by virtual address");
+		kdx_error_destroy(err);
+		page_pattern(2, want);
+		err = t->ops->read_kvaddr(t, 0xffff888000000000ULL + 2 * PS, page, PS);
+		ok(!err && !memcmp(page, want, PS), "kcore: direct map by virtual address");
+		kdx_error_destroy(err);
+		memset(page, 0, PS);
+		err = t->ops->read_phys(t, 2 * PS, page, PS);
+		ok(!err && !memcmp(page, want, PS), "kcore: RAM by physical address");
+		kdx_error_destroy(err);
+		page_pattern(0xc9, want);
+		err = t->ops->read_kvaddr(t, 0xffffc90000000000ULL, page, PS);
+		ok(!err && !memcmp(page, want, PS), "kcore: vmalloc by virtual address");
+		kdx_error_destroy(err);
+		err = t->ops->read_phys(t, 0x1000000, page, 8);
+		ok(err && err->code == KDX_ERR_FAULT, "kcore: non-RAM physical address faults: %s",
+		   err ? err->message : "(no error)");
+		kdx_error_destroy(err);
+		err = t->ops->read_kvaddr(t, 0xffffc90000000000ULL + PS, page, 8);
+		ok(err && err->code == KDX_ERR_FAULT, "kcore: address outside the segments faults: %s",
+		   err ? err->message : "(no error)");
+		kdx_error_destroy(err);
+		err = NULL;
+	}
+	kdx_error_destroy(err);
+	kdx_target_close(t);
+}
+
 static void expect_open_error(const char *path, const char *needle, const char *what)
 {
 	struct kdx_target *t;
@@ -385,6 +550,13 @@ int main(void)
 	snprintf(t2path, sizeof(t2path), "%s/trunc.kdump", dir);
 	snprintf(npath, sizeof(npath), "%s/not-a-dump", dir);
 	snprintf(epath, sizeof(epath), "%s/trunc.elf", dir);
+	char elfpath[256], kcpath[256];
+	snprintf(elfpath, sizeof(elfpath), "%s/t.elf", dir);
+	snprintf(kcpath, sizeof(kcpath), "%s/kcore", dir);
+	test_elf(elfpath);
+	test_kcore(kcpath);
+	unlink(elfpath);
+	unlink(kcpath);
 
 	test_pieces();
 
@@ -432,6 +604,40 @@ int main(void)
 		kdx_target_close(t);
 	}
 	kdx_error_destroy(err);
+
+	/* Header status "incomplete" (writer out of space): opens, the
+	 * missing pages fault with a message that says why. */
+	{
+		char ipath[256];
+		snprintf(ipath, sizeof(ipath), "%s/incomplete.kdump", dir);
+		uint32_t status = 1 | 0x8;
+		memcpy(b.p + 424, &status, 4);
+		/* Keep the descriptors and the first page's data only. */
+		uint64_t first_off;
+		memcpy(&first_off, b.p + 20480, 8);
+		uint32_t first_size;
+		memcpy(&first_size, b.p + 20480 + 8, 4);
+		write_file(ipath, b.p, first_off + first_size);
+		status = 1;
+		memcpy(b.p + 424, &status, 4);
+		err = kdx_target_open(ipath, &t);
+		ok(!err, "incomplete dump opens%s%s", err ? ": " : "", err ? err->message : "");
+		if (!err) {
+			unsigned char page[PS], want[PS];
+			page_pattern(0, want);
+			err = t->ops->read_phys(t, 0, page, PS);
+			ok(!err && !memcmp(page, want, PS), "incomplete dump: a written page reads");
+			kdx_error_destroy(err);
+			err = t->ops->read_phys(t, 9 * PS, page, PS);
+			ok(err && strstr(err->message, "incomplete"), "incomplete dump: %s",
+			   err ? err->message : "(no error)");
+			kdx_error_destroy(err);
+			err = NULL;
+			kdx_target_close(t);
+		}
+		kdx_error_destroy(err);
+		unlink(ipath);
+	}
 
 	expect_open_error(tpath, "truncated", "flattened without end marker");
 	expect_open_error(t2path, "truncated", "kdump cut inside the descriptors");

@@ -1,0 +1,37 @@
+/*
+ * The kernel log: the lockless printk ring buffer of 5.10 and later
+ * (`prb`: descriptor ring + text data ring), read once per session.
+ */
+#ifndef KDX_PRINTK_H
+#define KDX_PRINTK_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "error.h"
+
+struct kdx_session;
+
+struct kdx_printk_record {
+	uint64_t seq;
+	uint64_t ts_nsec;        /* local_clock() at logging time */
+	int level;               /* 0-7 */
+	int facility;
+	uint32_t caller_id;      /* 0x80000000|cpu or pid */
+	const char *text;        /* TEXT_LEN bytes, not NUL-terminated */
+	size_t text_len;
+};
+
+typedef int (*kdx_printk_fn)(struct kdx_session *s, const struct kdx_printk_record *r, void *arg);
+
+/* Every complete record, oldest first; stops when FN returns non-zero. */
+struct kdx_error *kdx_printk_for_each(struct kdx_session *s, kdx_printk_fn fn, void *arg);
+
+/*
+ * The panic message as crash shows it in `sys` (PANIC:): the SysRq crash
+ * line, else the first "kernel BUG at", "BUG: ", "Oops: " or
+ * "general protection fault" line, else the last "Kernel panic - not
+ * syncing: ..." line. Empty string if the log has none.
+ */
+struct kdx_error *kdx_printk_panic_message(struct kdx_session *s, char *buf, size_t len);
+
+#endif
