@@ -454,8 +454,11 @@ struct kdx_type *kdx_types_from_die(struct kdx_types *types, struct kdx_dwsrc *s
 		build_array(types, src, k, die);
 		break;
 	case KDX_TYPE_FUNCTION:
-		if (tag == DW_TAG_subprogram)
-			k->t.name = name;
+		if (tag == DW_TAG_subprogram) {
+			/* out-of-line instances name their abstract origin */
+			Dwarf_Attribute attr;
+			k->t.name = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_name, &attr));
+		}
 		build_function(types, src, k, die);
 		break;
 	default:

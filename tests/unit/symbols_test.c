@@ -148,6 +148,14 @@ static void test_symtab_misc(struct kdx_symtab *st)
 	ok(s && s->module && s->addr == 0xffffffffc0002000ull, "module-qualified lookup");
 	a = kdx_symbol_by_addr(st, 0xffffffffc0003000ull, &off);
 	ok(!a, "address past a module's last symbol is unknown");
+	struct kdx_symbol m2[] = { { "m2_fn", 0xffffffffc0010000ull, 0, 't', NULL } };
+	ok(!kdx_symtab_add_module(st, "m2", m2, 1), "add an unsized module symbol");
+	a = kdx_symbol_by_addr(st, 0xffffffffc0010100ull, &off);
+	ok(a && !strcmp(a->name, "m2_fn") && off == 0x100, "unsized last module symbol covers its page");
+	struct kdx_error *e = kdx_symtab_set_module_range(st, "m2", 0xffffffffc0010000ull, 0xffffffffc0010080ull);
+	a = kdx_symbol_by_addr(st, 0xffffffffc0010100ull, &off);
+	ok(!e && !a, "module range set by the caller bounds its symbols");
+	kdx_error_destroy(e);
 }
 
 /* ---- pahole ---- */
@@ -457,6 +465,20 @@ static void test_types(struct kdx_types *types)
 	kdx_error_destroy(err);
 	err = kdx_variable_find_ex(types, "schedule", &t, &addr, &percpu, &fn, NULL);
 	ok(!err && fn && t->kind == KDX_TYPE_FUNCTION && addr >= 0xffffffff81000000ull, "function schedule");
+	kdx_error_destroy(err);
+	err = kdx_variable_find_ex(types, "vfs_read", &t, &addr, &percpu, &fn, NULL);
+	if (!err) {
+		char *str = kdx_type_to_string(t, "vfs_read");
+		expect_str("function declaration spelling", str,
+			   "ssize_t vfs_read(struct file *, char *, size_t, loff_t *)");
+		free(str);
+	} else {
+		ok(0, "function declaration spelling");
+	}
+	kdx_error_destroy(err);
+	uint64_t lo, hi;
+	err = kdx_function_range(types, "schedule", &lo, &hi, NULL);
+	ok(!err && hi > lo && lo >= 0xffffffff81000000ull, "function range of schedule");
 	kdx_error_destroy(err);
 	int64_t v;
 	err = kdx_enumerator_find(types, "PIDTYPE_PGID", &t, &v);
