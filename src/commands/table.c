@@ -19,11 +19,12 @@ extern const struct kdx_command kdx_cmd_kmem;
 extern const struct kdx_command kdx_cmd_list;
 extern const struct kdx_command kdx_cmd_log;
 extern const struct kdx_command kdx_cmd_mod;
-extern const struct kdx_command kdx_cmd_ps;
 extern const struct kdx_command kdx_cmd_p;
 extern const struct kdx_command kdx_cmd_probe;
+extern const struct kdx_command kdx_cmd_ps;
 extern const struct kdx_command kdx_cmd_quit;
 extern const struct kdx_command kdx_cmd_rd;
+extern const struct kdx_command kdx_cmd_search;
 extern const struct kdx_command kdx_cmd_set;
 extern const struct kdx_command kdx_cmd_struct;
 extern const struct kdx_command kdx_cmd_sym;
@@ -43,11 +44,12 @@ const struct kdx_command *const kdx_commands[] = {
 	&kdx_cmd_list,
 	&kdx_cmd_log,
 	&kdx_cmd_mod,
-	&kdx_cmd_ps,
 	&kdx_cmd_p,
 	&kdx_cmd_probe,
+	&kdx_cmd_ps,
 	&kdx_cmd_quit,
 	&kdx_cmd_rd,
+	&kdx_cmd_search,
 	&kdx_cmd_set,
 	&kdx_cmd_struct,
 	&kdx_cmd_sym,
