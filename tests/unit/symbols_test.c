@@ -526,6 +526,55 @@ static void test_image(const char *vmlinux)
 	if (err)
 		printf("#   %s\n", err->message);
 	kdx_error_destroy(err);
+	/* live: a fake root with /sys/kernel/notes and osrelease */
+	char root[] = "/tmp/kdx-live-XXXXXX";
+	if (mkdtemp(root)) {
+		char p[512];
+		snprintf(p, sizeof(p), "%s/sys", root); mkdir(p, 0755);
+		snprintf(p, sizeof(p), "%s/sys/kernel", root); mkdir(p, 0755);
+		snprintf(p, sizeof(p), "%s/proc", root); mkdir(p, 0755);
+		snprintf(p, sizeof(p), "%s/proc/sys", root); mkdir(p, 0755);
+		snprintf(p, sizeof(p), "%s/proc/sys/kernel", root); mkdir(p, 0755);
+		snprintf(p, sizeof(p), "%s/proc/sys/kernel/osrelease", root);
+		FILE *f = fopen(p, "w");
+		if (f) {
+			fprintf(f, "6.1.0-56-cloud-amd64\n");
+			fclose(f);
+		}
+		/* one Xen note, then the GNU build-id note */
+		unsigned char notes[64 + 36];
+		memset(notes, 0, sizeof(notes));
+		uint32_t h1[3] = { 4, 4, 6 };
+		memcpy(notes, h1, 12);
+		memcpy(notes + 12, "Xen", 4);
+		uint32_t h2[3] = { 4, 20, 3 };
+		memcpy(notes + 20, h2, 12);
+		memcpy(notes + 32, "GNU", 4);
+		memcpy(notes + 36, vi.build_id, 20);
+		snprintf(p, sizeof(p), "%s/sys/kernel/notes", root);
+		f = fopen(p, "w");
+		if (f) {
+			fwrite(notes, 1, 56, f);
+			fclose(f);
+		}
+		err = kdx_vmlinux_check_live(&vi, root);
+		ok(!err, "live check: matching build-id in /sys/kernel/notes");
+		kdx_error_destroy(err);
+		notes[36] ^= 0xff;
+		f = fopen(p, "w");
+		if (f) {
+			fwrite(notes, 1, 56, f);
+			fclose(f);
+		}
+		err = kdx_vmlinux_check_live(&vi, root);
+		ok(err && err->code == KDX_ERR_MISMATCH, "live check: other build-id refused");
+		if (err)
+			printf("#   %s\n", err->message);
+		kdx_error_destroy(err);
+		char cmd[600];
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
+		if (system(cmd)) {}
+	}
 	err = kdx_vmlinux_check_vmcoreinfo(&vi, "OSRELEASE=5.10.0-1-amd64\n");
 	ok(err && err->code == KDX_ERR_MISMATCH, "mismatching release refused (no build-id)");
 	if (err)
