@@ -158,7 +158,7 @@ int kdx_is_text_addr(struct kdx_session *s, uint64_t addr)
 	uint64_t off;
 	const struct kdx_symbol *sym;
 
-	if (addr < 0xffff800000000000ULL)
+	if (!(addr >> 63))
 		return 0;
 	if (addr >= 0xffffffffc0000000ULL && kdx_orc_module_text(s, addr))
 		return 1;
