@@ -168,8 +168,10 @@ static void format_word(struct kdx_session *s, uint64_t v, int F, char *buf, siz
 			snprintf(buf, len, "%s", sym->name);
 			return;
 		}
-		if (sym && kdx_is_text_addr(s, v)) {
-			snprintf(buf, len, "%s+%llu", sym->name, (unsigned long long)off);
+		/* Return addresses: the call is at v - 1 (noreturn calls end functions). */
+		sym = kdx_symbol_by_addr(s->symtab, v - 1, &off);
+		if (sym && kdx_is_text_addr(s, v - 1)) {
+			snprintf(buf, len, "%s+%llu", sym->name, (unsigned long long)(v - sym->addr));
 			return;
 		}
 #ifdef HAVE_SLAB_LOOKUP
@@ -354,7 +356,7 @@ static struct kdx_error *print_text_refs(struct kdx_session *s, const struct kdx
 		if ((err = kdx_read_u64(s, a, &v)))
 			return kdx_error_prefix(err, "cannot read stack of PID %d at %llx", t->pid,
 						(unsigned long long)a);
-		if (!kdx_is_text_addr(s, v))
+		if (!kdx_is_text_addr(s, v - 1))
 			continue;
 		format_func(s, v, v - 1, 0, 0, name, sizeof(name), &mod);
 		fprintf(s->out, "  [%llx] %s at %llx%s%s%s\n", (unsigned long long)a, name,

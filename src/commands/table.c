@@ -12,6 +12,7 @@
 #include "util.h"
 
 extern const struct kdx_command kdx_cmd_bt;
+extern const struct kdx_command kdx_cmd_files;
 extern const struct kdx_command kdx_cmd_foreach;
 extern const struct kdx_command kdx_cmd_help;
 extern const struct kdx_command kdx_cmd_kmem;
@@ -20,6 +21,7 @@ extern const struct kdx_command kdx_cmd_log;
 extern const struct kdx_command kdx_cmd_mod;
 extern const struct kdx_command kdx_cmd_ps;
 extern const struct kdx_command kdx_cmd_p;
+extern const struct kdx_command kdx_cmd_probe;
 extern const struct kdx_command kdx_cmd_quit;
 extern const struct kdx_command kdx_cmd_rd;
 extern const struct kdx_command kdx_cmd_set;
@@ -27,11 +29,14 @@ extern const struct kdx_command kdx_cmd_struct;
 extern const struct kdx_command kdx_cmd_sym;
 extern const struct kdx_command kdx_cmd_sys;
 extern const struct kdx_command kdx_cmd_task;
+extern const struct kdx_command kdx_cmd_tree;
 extern const struct kdx_command kdx_cmd_union;
+extern const struct kdx_command kdx_cmd_vm;
 extern const struct kdx_command kdx_cmd_whatis;
 
 const struct kdx_command *const kdx_commands[] = {
 	&kdx_cmd_bt,
+	&kdx_cmd_files,
 	&kdx_cmd_foreach,
 	&kdx_cmd_help,
 	&kdx_cmd_kmem,
@@ -40,6 +45,7 @@ const struct kdx_command *const kdx_commands[] = {
 	&kdx_cmd_mod,
 	&kdx_cmd_ps,
 	&kdx_cmd_p,
+	&kdx_cmd_probe,
 	&kdx_cmd_quit,
 	&kdx_cmd_rd,
 	&kdx_cmd_set,
@@ -47,7 +53,9 @@ const struct kdx_command *const kdx_commands[] = {
 	&kdx_cmd_sym,
 	&kdx_cmd_sys,
 	&kdx_cmd_task,
+	&kdx_cmd_tree,
 	&kdx_cmd_union,
+	&kdx_cmd_vm,
 	&kdx_cmd_whatis,
 	NULL,
 };

@@ -430,7 +430,7 @@ static struct kdx_error *scan_next(struct kdx_unwind *u, const char *why)
 		int found;
 		if ((err = read_word(u, a, &v)))
 			return err;
-		if (!kdx_is_text_addr(u->s, v))
+		if (!kdx_is_text_addr(u->s, v - 1))
 			continue;
 		err = kdx_orc_find(u->s, v - 1, &orc, &found);
 		if (err)
@@ -529,7 +529,8 @@ static struct kdx_error *step(struct kdx_unwind *u, uint64_t *cfa_out)
 	case KDX_ORC_CALL:
 		if ((err = read_word(u, cfa - 8, &v)))
 			return err;
-		if (v && !kdx_is_text_addr(s, v))
+		/* A return address may be the first byte after a noreturn call: v - 1. */
+		if (v && !kdx_is_text_addr(s, v - 1))
 			return kdx_error_create(KDX_ERR_INVALID,
 						"PID %d: return address %llx at %llx is not kernel text (corrupted stack?)",
 						u->task->pid, (unsigned long long)v,

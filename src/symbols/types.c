@@ -454,8 +454,11 @@ struct kdx_type *kdx_types_from_die(struct kdx_types *types, struct kdx_dwsrc *s
 		build_array(types, src, k, die);
 		break;
 	case KDX_TYPE_FUNCTION:
-		if (tag == DW_TAG_subprogram)
-			k->t.name = name;
+		if (tag == DW_TAG_subprogram) {
+			/* out-of-line instances name their abstract origin */
+			Dwarf_Attribute attr;
+			k->t.name = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_name, &attr));
+		}
 		build_function(types, src, k, die);
 		break;
 	default:
@@ -538,11 +541,44 @@ static struct kdx_error *load_members(struct kdx_types *types, struct ktype *k)
 	return NULL;
 }
 
+/*
+ * A declaration-only struct reached before the module defining it was
+ * loaded (`mod -s` after the first look): adopt the definition now. The
+ * shell keeps its identity, so pointers already handed out see the members.
+ */
+static void define_late(struct kdx_types *types, struct ktype *k)
+{
+	struct ktype *base = k->base ? k->base : k;
+	int tag = k->t.kind == KDX_TYPE_UNION ? DW_TAG_union_type :
+		  k->t.kind == KDX_TYPE_ENUM ? DW_TAG_enumeration_type : DW_TAG_structure_type;
+	struct kdx_type *def = resolve_declaration(types, base->src, tag, base->t.name);
+	if (!def || def == &base->t || def->incomplete)
+		return;
+	struct kdx_error *err = kdx_type_complete(types, def);
+	kdx_error_destroy(err);
+	struct ktype *targets[2] = { base, k };
+	for (int i = 0; i < (k == base ? 1 : 2); i++) {
+		struct ktype *x = targets[i];
+		x->t.size = def->size;
+		x->t.members = def->members;
+		x->t.nmembers = def->nmembers;
+		x->t.enumerators = def->enumerators;
+		x->t.nenumerators = def->nenumerators;
+		x->t.target = def->target;
+		x->t.is_signed = def->is_signed;
+		x->t.incomplete = 0;
+		x->completed = 1;
+	}
+}
+
 struct kdx_error *kdx_type_complete(struct kdx_types *types, struct kdx_type *t)
 {
 	if (!t)
 		return NULL;
 	struct ktype *k = K(t);
+	if (t->incomplete && t->name && k->src &&
+	    (t->kind == KDX_TYPE_STRUCT || t->kind == KDX_TYPE_UNION || t->kind == KDX_TYPE_ENUM))
+		define_late(types ? types : k->types, k);
 	if (k->completed)
 		return NULL;
 	struct ktype *base = k->base ? k->base : k;

@@ -479,3 +479,33 @@ struct kdx_error *kdx_mem_detect_kernel_image(struct kdx_mem *m, uint64_t text_u
 	tlb_flush(m);
 	return NULL;
 }
+
+struct kdx_error *kdx_mem_detect_phys_base(struct kdx_mem *m, uint64_t text_vaddr,
+					   uint64_t probe_vaddr, const void *probe, size_t len,
+					   uint64_t *phys_base_ret)
+{
+	struct kdx_mem_layout *l = &m->layout;
+	const uint64_t align = 2ULL << 20;      /* CONFIG_PHYSICAL_ALIGN minimum */
+	uint64_t max = m->t->max_phys ? m->t->max_phys : 64ULL << 30;
+	unsigned char buf[256];
+
+	if (len == 0 || len > sizeof(buf) || probe_vaddr < text_vaddr)
+		return kdx_error_create(KDX_ERR_INVALID, "bad probe for the kernel's physical address");
+	for (uint64_t load = 0; load + (probe_vaddr - text_vaddr) + len <= max; load += align) {
+		struct kdx_error *err = m->t->ops->read_phys(m->t, load + (probe_vaddr - text_vaddr),
+							     buf, len);
+		if (err) {
+			kdx_error_destroy(err);
+			continue;
+		}
+		if (memcmp(buf, probe, len))
+			continue;
+		l->phys_base = load - (text_vaddr - l->kernel_map);
+		m->image_known = 1;
+		tlb_flush(m);
+		*phys_base_ret = l->phys_base;
+		return NULL;
+	}
+	return kdx_error_create(KDX_ERR_NOT_FOUND,
+		"the kernel image was not found in physical memory (wrong --kaslr, or not this vmlinux?)");
+}

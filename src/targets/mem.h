@@ -81,4 +81,15 @@ struct kdx_error *kdx_mem_detect_page_offset(struct kdx_mem *m);
 struct kdx_error *kdx_mem_detect_kernel_image(struct kdx_mem *m, uint64_t text_unrelocated,
 					      uint64_t *kaslr_ret);
 
+/* Without VMCOREINFO or CPU state, but with the KASLR offset (--kaslr):
+ * find where the kernel image lies in physical memory by looking for
+ * LEN bytes PROBE (e.g. linux_banner's bytes from vmlinux) at
+ * PROBE_VADDR's place relative to _text (TEXT_VADDR, relocated) at every
+ * 2 MiB-aligned load address. Sets phys_base (then pgd_paddr can be derived
+ * from init_top_pgt: sym - 0xffffffff80000000 + phys_base). A few hundred
+ * small reads. */
+struct kdx_error *kdx_mem_detect_phys_base(struct kdx_mem *m, uint64_t text_vaddr,
+					   uint64_t probe_vaddr, const void *probe, size_t len,
+					   uint64_t *phys_base_ret);
+
 #endif

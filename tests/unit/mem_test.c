@@ -185,6 +185,20 @@ static void run(int levels)
 	   ml->vmemmap_start == vars[2], "%s: bootstrap reads the layout variables", what);
 	kdx_error_destroy(err);
 
+	/* phys_base by scanning for known bytes of the image. */
+	{
+		struct kdx_mem_layout saved = *kdx_mem_layout(m);
+		uint64_t pb = 0;
+		err = kdx_mem_detect_phys_base(m, text, text + 0x100, "kernel text", 11, &pb);
+		ok(!err && pb == 0x800000 - (text - 0xffffffff80000000ULL),
+		   "%s: phys_base found by scanning: 0x%" PRIx64, what, pb);
+		kdx_error_destroy(err);
+		err = kdx_mem_detect_phys_base(m, text, text + 0x100, "not there", 9, &pb);
+		ok(err && err->code == KDX_ERR_NOT_FOUND, "%s: phys_base scan can fail cleanly", what);
+		kdx_error_destroy(err);
+		kdx_mem_set_layout(m, &saved);
+	}
+
 	/* Without VMCOREINFO, a QEMU CR3/CR4 gives everything. */
 	struct kdx_cpu_regs cpu = { .valid = 1, .has_cr3 = 1, .has_sregs = 1 };
 	cpu.cr[3] = root | 0x5;                     /* PCID bits */

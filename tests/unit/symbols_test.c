@@ -148,6 +148,14 @@ static void test_symtab_misc(struct kdx_symtab *st)
 	ok(s && s->module && s->addr == 0xffffffffc0002000ull, "module-qualified lookup");
 	a = kdx_symbol_by_addr(st, 0xffffffffc0003000ull, &off);
 	ok(!a, "address past a module's last symbol is unknown");
+	struct kdx_symbol m2[] = { { "m2_fn", 0xffffffffc0010000ull, 0, 't', NULL } };
+	ok(!kdx_symtab_add_module(st, "m2", m2, 1), "add an unsized module symbol");
+	a = kdx_symbol_by_addr(st, 0xffffffffc0010100ull, &off);
+	ok(a && !strcmp(a->name, "m2_fn") && off == 0x100, "unsized last module symbol covers its page");
+	struct kdx_error *e = kdx_symtab_set_module_range(st, "m2", 0xffffffffc0010000ull, 0xffffffffc0010080ull);
+	a = kdx_symbol_by_addr(st, 0xffffffffc0010100ull, &off);
+	ok(!e && !a, "module range set by the caller bounds its symbols");
+	kdx_error_destroy(e);
 }
 
 /* ---- pahole ---- */
@@ -458,6 +466,20 @@ static void test_types(struct kdx_types *types)
 	err = kdx_variable_find_ex(types, "schedule", &t, &addr, &percpu, &fn, NULL);
 	ok(!err && fn && t->kind == KDX_TYPE_FUNCTION && addr >= 0xffffffff81000000ull, "function schedule");
 	kdx_error_destroy(err);
+	err = kdx_variable_find_ex(types, "vfs_read", &t, &addr, &percpu, &fn, NULL);
+	if (!err) {
+		char *str = kdx_type_to_string(t, "vfs_read");
+		expect_str("function declaration spelling", str,
+			   "ssize_t vfs_read(struct file *, char *, size_t, loff_t *)");
+		free(str);
+	} else {
+		ok(0, "function declaration spelling");
+	}
+	kdx_error_destroy(err);
+	uint64_t lo, hi;
+	err = kdx_function_range(types, "schedule", &lo, &hi, NULL);
+	ok(!err && hi > lo && lo >= 0xffffffff81000000ull, "function range of schedule");
+	kdx_error_destroy(err);
 	int64_t v;
 	err = kdx_enumerator_find(types, "PIDTYPE_PGID", &t, &v);
 	ok(!err && v == 2 && t->kind == KDX_TYPE_ENUM, "enumerator PIDTYPE_PGID = 2");
@@ -526,6 +548,55 @@ static void test_image(const char *vmlinux)
 	if (err)
 		printf("#   %s\n", err->message);
 	kdx_error_destroy(err);
+	/* live: a fake root with /sys/kernel/notes and osrelease */
+	char root[] = "/tmp/kdx-live-XXXXXX";
+	if (mkdtemp(root)) {
+		char p[512];
+		snprintf(p, sizeof(p), "%s/sys", root); mkdir(p, 0755);
+		snprintf(p, sizeof(p), "%s/sys/kernel", root); mkdir(p, 0755);
+		snprintf(p, sizeof(p), "%s/proc", root); mkdir(p, 0755);
+		snprintf(p, sizeof(p), "%s/proc/sys", root); mkdir(p, 0755);
+		snprintf(p, sizeof(p), "%s/proc/sys/kernel", root); mkdir(p, 0755);
+		snprintf(p, sizeof(p), "%s/proc/sys/kernel/osrelease", root);
+		FILE *f = fopen(p, "w");
+		if (f) {
+			fprintf(f, "6.1.0-56-cloud-amd64\n");
+			fclose(f);
+		}
+		/* one Xen note, then the GNU build-id note */
+		unsigned char notes[64 + 36];
+		memset(notes, 0, sizeof(notes));
+		uint32_t h1[3] = { 4, 4, 6 };
+		memcpy(notes, h1, 12);
+		memcpy(notes + 12, "Xen", 4);
+		uint32_t h2[3] = { 4, 20, 3 };
+		memcpy(notes + 20, h2, 12);
+		memcpy(notes + 32, "GNU", 4);
+		memcpy(notes + 36, vi.build_id, 20);
+		snprintf(p, sizeof(p), "%s/sys/kernel/notes", root);
+		f = fopen(p, "w");
+		if (f) {
+			fwrite(notes, 1, 56, f);
+			fclose(f);
+		}
+		err = kdx_vmlinux_check_live(&vi, root);
+		ok(!err, "live check: matching build-id in /sys/kernel/notes");
+		kdx_error_destroy(err);
+		notes[36] ^= 0xff;
+		f = fopen(p, "w");
+		if (f) {
+			fwrite(notes, 1, 56, f);
+			fclose(f);
+		}
+		err = kdx_vmlinux_check_live(&vi, root);
+		ok(err && err->code == KDX_ERR_MISMATCH, "live check: other build-id refused");
+		if (err)
+			printf("#   %s\n", err->message);
+		kdx_error_destroy(err);
+		char cmd[600];
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
+		if (system(cmd)) {}
+	}
 	err = kdx_vmlinux_check_vmcoreinfo(&vi, "OSRELEASE=5.10.0-1-amd64\n");
 	ok(err && err->code == KDX_ERR_MISMATCH, "mismatching release refused (no build-id)");
 	if (err)

@@ -250,6 +250,17 @@ static void check_dump(const char *path, const char *sysmap, const char *banner,
 		ok(strcmp(b1, b3) == 0, "%s: walk and arithmetic agree", path);
 		if (gt)
 			check_gt(t, m, path, gt, va);
+		/* phys_base without VMCOREINFO: the banner's bytes in physical memory. */
+		uint64_t text = sysmap_lookup(sysmap, "_text"), pb = 0;
+		if (text) {
+			struct kdx_mem_layout saved = *l;
+			double t2 = now();
+			err = kdx_mem_detect_phys_base(m, text + saved.kaslr_offset, va, b1, 64, &pb);
+			ok(!err && pb == saved.phys_base, "%s: phys_base found by scanning (0x%" PRIx64
+			   " in %.3f s)%s%s", path, pb, now() - t2, err ? ": " : "", err ? err->message : "");
+			kdx_error_destroy(err);
+			kdx_mem_set_layout(m, &saved);
+		}
 	}
 
 	/* Stacks are vmalloc'ed (VMAP_STACK): a page-table walk. */
@@ -261,6 +272,28 @@ static void check_dump(const char *path, const char *sysmap, const char *banner,
 		ok(!err, "%s: read cpu %u stack at %" PRIx64 "%s%s", path, i, rsp,
 		   err ? ": " : "", err ? err->message : "");
 		kdx_error_destroy(err);
+	}
+
+	/* A page missing from the dump (filtered page or memory hole), read
+	 * through the direct map: one clean fault line naming the address. */
+	if (l->page_offset) {
+		uint64_t pfn, v;
+		struct kdx_error *e = NULL;
+		for (pfn = 0; pfn * 4096 < t->max_phys && pfn < (1u << 20); pfn++) {
+			e = kdx_mem_read_phys(m, pfn * 4096, &v, 8);
+			if (e)
+				break;
+		}
+		if (e) {
+			kdx_error_destroy(e);
+			e = kdx_mem_read(m, l->page_offset + pfn * 4096, &v, 8);
+			char want[64];
+			snprintf(want, sizeof(want), "0x%" PRIx64, l->page_offset + pfn * 4096);
+			ok(e && e->code == KDX_ERR_FAULT && strstr(e->message, "not in the dump") &&
+			   strstr(e->message, want) && !strchr(e->message, '\n'),
+			   "%s: missing page faults cleanly: %s", path, e ? e->message : "(no error)");
+			kdx_error_destroy(e);
+		}
 	}
 
 	/* Unmapped kernel address: a clean fault naming the address. */

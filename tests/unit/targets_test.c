@@ -605,6 +605,40 @@ int main(void)
 	}
 	kdx_error_destroy(err);
 
+	/* Header status "incomplete" (writer out of space): opens, the
+	 * missing pages fault with a message that says why. */
+	{
+		char ipath[256];
+		snprintf(ipath, sizeof(ipath), "%s/incomplete.kdump", dir);
+		uint32_t status = 1 | 0x8;
+		memcpy(b.p + 424, &status, 4);
+		/* Keep the descriptors and the first page's data only. */
+		uint64_t first_off;
+		memcpy(&first_off, b.p + 20480, 8);
+		uint32_t first_size;
+		memcpy(&first_size, b.p + 20480 + 8, 4);
+		write_file(ipath, b.p, first_off + first_size);
+		status = 1;
+		memcpy(b.p + 424, &status, 4);
+		err = kdx_target_open(ipath, &t);
+		ok(!err, "incomplete dump opens%s%s", err ? ": " : "", err ? err->message : "");
+		if (!err) {
+			unsigned char page[PS], want[PS];
+			page_pattern(0, want);
+			err = t->ops->read_phys(t, 0, page, PS);
+			ok(!err && !memcmp(page, want, PS), "incomplete dump: a written page reads");
+			kdx_error_destroy(err);
+			err = t->ops->read_phys(t, 9 * PS, page, PS);
+			ok(err && strstr(err->message, "incomplete"), "incomplete dump: %s",
+			   err ? err->message : "(no error)");
+			kdx_error_destroy(err);
+			err = NULL;
+			kdx_target_close(t);
+		}
+		kdx_error_destroy(err);
+		unlink(ipath);
+	}
+
 	expect_open_error(tpath, "truncated", "flattened without end marker");
 	expect_open_error(t2path, "truncated", "kdump cut inside the descriptors");
 	expect_open_error(npath, "is not a kernel dump", "not a dump");
