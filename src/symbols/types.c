@@ -177,7 +177,7 @@ static uint64_t attr_udata(Dwarf_Die *die, int name, uint64_t dflt)
 
 static struct kdx_type *qualified(struct kdx_types *types, struct kdx_type *t, unsigned qual)
 {
-	if ((t->qualifiers & qual) == qual)
+	if ((t->qualifiers & qual) == qual || !K(t))
 		return t;
 	struct ktype *base = K(t)->base ? K(t)->base : K(t);
 	unsigned q = t->qualifiers | qual;
@@ -454,8 +454,11 @@ struct kdx_type *kdx_types_from_die(struct kdx_types *types, struct kdx_dwsrc *s
 		build_array(types, src, k, die);
 		break;
 	case KDX_TYPE_FUNCTION:
-		if (tag == DW_TAG_subprogram)
-			k->t.name = name;
+		if (tag == DW_TAG_subprogram) {
+			/* out-of-line instances name their abstract origin */
+			Dwarf_Attribute attr;
+			k->t.name = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_name, &attr));
+		}
 		build_function(types, src, k, die);
 		break;
 	default:
@@ -573,6 +576,8 @@ struct kdx_error *kdx_type_complete(struct kdx_types *types, struct kdx_type *t)
 	if (!t)
 		return NULL;
 	struct ktype *k = K(t);
+	if (!k)
+		return NULL;    /* a type made outside the table (tests, literals) */
 	if (t->incomplete && t->name && k->src &&
 	    (t->kind == KDX_TYPE_STRUCT || t->kind == KDX_TYPE_UNION || t->kind == KDX_TYPE_ENUM))
 		define_late(types ? types : k->types, k);
@@ -607,8 +612,8 @@ struct kdx_type *kdx_type_unqualified(struct kdx_type *t)
 {
 	while (t && t->kind == KDX_TYPE_TYPEDEF)
 		t = t->target;
-	if (!t)
-		return NULL;
+	if (!t || !K(t))
+		return t;
 	if (K(t)->base)
 		t = &K(t)->base->t;
 	/* Callers look at members next: make sure they are there. */
@@ -868,14 +873,15 @@ static struct kdx_type *synth_int(struct kdx_types *types, const char *name)
 struct kdx_type *kdx_type_pointer_to(struct kdx_types *types, struct kdx_type *t)
 {
 	struct ktype *k = K(t);
-	if (k->ptr)
+	if (k && k->ptr)
 		return k->ptr;
 	struct ktype *p = ktype_new(types, NULL, 0, KDX_TYPE_POINTER);
 	if (!p)
 		return NULL;
 	p->t.size = 8;
 	p->t.target = t;
-	k->ptr = &p->t;
+	if (k)
+		k->ptr = &p->t;
 	return &p->t;
 }
 

@@ -65,7 +65,9 @@ struct kdx_type {
 	size_t nparams;
 	struct kdx_type **params;
 	int variadic;
-	void *priv;             /* owned by types.c (DIE reference for lazy loading) */
+	void *priv;             /* owned by types.c (DIE reference for lazy loading);
+				 * NULL in a type built outside the table (tests,
+				 * literals): such a type is taken as complete */
 };
 
 struct kdx_types;

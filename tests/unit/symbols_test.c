@@ -466,6 +466,20 @@ static void test_types(struct kdx_types *types)
 	err = kdx_variable_find_ex(types, "schedule", &t, &addr, &percpu, &fn, NULL);
 	ok(!err && fn && t->kind == KDX_TYPE_FUNCTION && addr >= 0xffffffff81000000ull, "function schedule");
 	kdx_error_destroy(err);
+	err = kdx_variable_find_ex(types, "vfs_read", &t, &addr, &percpu, &fn, NULL);
+	if (!err) {
+		char *str = kdx_type_to_string(t, "vfs_read");
+		expect_str("function declaration spelling", str,
+			   "ssize_t vfs_read(struct file *, char *, size_t, loff_t *)");
+		free(str);
+	} else {
+		ok(0, "function declaration spelling");
+	}
+	kdx_error_destroy(err);
+	uint64_t lo, hi;
+	err = kdx_function_range(types, "schedule", &lo, &hi, NULL);
+	ok(!err && hi > lo && lo >= 0xffffffff81000000ull, "function range of schedule");
+	kdx_error_destroy(err);
 	int64_t v;
 	err = kdx_enumerator_find(types, "PIDTYPE_PGID", &t, &v);
 	ok(!err && v == 2 && t->kind == KDX_TYPE_ENUM, "enumerator PIDTYPE_PGID = 2");
@@ -480,6 +494,27 @@ static void test_types(struct kdx_types *types)
 		err = kdx_type_member(types, t, "in_iowait", &mt, &bo, &bs);
 	ok(!err && bs == 1, "bit field in_iowait has bit_size 1");
 	kdx_error_destroy(err);
+}
+
+/* Types built by hand (value.c's literals, other tests) have no priv. */
+static void test_foreign_types(struct kdx_types *types)
+{
+	struct kdx_type i32 = { .kind = KDX_TYPE_INT, .name = "int", .size = 4, .is_signed = 1 };
+	struct kdx_member ms[] = { { "a", &i32, 0, 0 }, { "b", &i32, 32, 0 } };
+	struct kdx_type st = { .kind = KDX_TYPE_STRUCT, .name = "pair", .size = 8, .nmembers = 2,
+			       .members = ms };
+	struct kdx_type td = { .kind = KDX_TYPE_TYPEDEF, .name = "pair_t", .size = 8, .target = &st };
+	ok(kdx_type_unqualified(&td) == &st, "foreign typedef unqualifies");
+	uint64_t bo;
+	struct kdx_type *mt;
+	struct kdx_error *err = kdx_type_member(types, &td, "b", &mt, &bo, NULL);
+	ok(!err && bo == 32 && mt == &i32, "member of a foreign struct");
+	kdx_error_destroy(err);
+	struct kdx_type *p = kdx_type_pointer_to(types, &td);
+	char *str = p ? kdx_type_to_string(p, "pp") : NULL;
+	expect_str("pointer to a foreign typedef", str, "pair_t *pp");
+	free(str);
+	ok(!kdx_type_complete(types, &st), "completing a foreign struct is a no-op");
 }
 
 static void test_lines(struct kdx_types *types, struct kdx_symtab *st)
@@ -733,6 +768,7 @@ int main(void)
 
 	test_system_map(st, map);
 	test_types(types);
+	test_foreign_types(types);
 	static const char *const structs[] = { "list_head", "task_struct", "mm_struct", "module",
 					       "page", "rq", "file" };
 	for (size_t i = 0; i < sizeof(structs) / sizeof(structs[0]); i++)
