@@ -99,8 +99,12 @@ static struct kdx_error *print_member_decls(struct kdx_session *s, struct kdx_ty
 		const char *leaf = strrchr(members[i], '.');
 		leaf = leaf ? leaf + 1 : members[i];
 		char *decl = kdx_type_to_string(mt, leaf);
+		uint64_t off = bitoff / 8;
+		struct kdx_type *bmt = kdx_value_type_bare(mt);
+		if (bitsize && bmt && bmt->size)   /* the storage unit, as pahole */
+			off = bitoff / (8 * bmt->size) * bmt->size;
 		if (offsets)
-			fprintf(s->out, hex ? "  [0x%llx] %s" : "  [%llu] %s", (unsigned long long)(bitoff / 8),
+			fprintf(s->out, hex ? "  [0x%llx] %s" : "  [%llu] %s", (unsigned long long)off,
 				decl ? decl : leaf);
 		else
 			fprintf(s->out, "  %s", decl ? decl : leaf);

@@ -12,6 +12,7 @@
 #include "util.h"
 
 extern const struct kdx_command kdx_cmd_bt;
+extern const struct kdx_command kdx_cmd_eval;
 extern const struct kdx_command kdx_cmd_files;
 extern const struct kdx_command kdx_cmd_foreach;
 extern const struct kdx_command kdx_cmd_help;
@@ -19,21 +20,26 @@ extern const struct kdx_command kdx_cmd_kmem;
 extern const struct kdx_command kdx_cmd_list;
 extern const struct kdx_command kdx_cmd_log;
 extern const struct kdx_command kdx_cmd_mod;
-extern const struct kdx_command kdx_cmd_ps;
 extern const struct kdx_command kdx_cmd_p;
 extern const struct kdx_command kdx_cmd_probe;
+extern const struct kdx_command kdx_cmd_ps;
 extern const struct kdx_command kdx_cmd_quit;
 extern const struct kdx_command kdx_cmd_rd;
+extern const struct kdx_command kdx_cmd_search;
 extern const struct kdx_command kdx_cmd_set;
+extern const struct kdx_command kdx_cmd_star;
 extern const struct kdx_command kdx_cmd_struct;
 extern const struct kdx_command kdx_cmd_sym;
 extern const struct kdx_command kdx_cmd_sys;
 extern const struct kdx_command kdx_cmd_task;
+extern const struct kdx_command kdx_cmd_tree;
 extern const struct kdx_command kdx_cmd_union;
+extern const struct kdx_command kdx_cmd_vm;
 extern const struct kdx_command kdx_cmd_whatis;
 
 const struct kdx_command *const kdx_commands[] = {
 	&kdx_cmd_bt,
+	&kdx_cmd_eval,
 	&kdx_cmd_files,
 	&kdx_cmd_foreach,
 	&kdx_cmd_help,
@@ -41,23 +47,30 @@ const struct kdx_command *const kdx_commands[] = {
 	&kdx_cmd_list,
 	&kdx_cmd_log,
 	&kdx_cmd_mod,
-	&kdx_cmd_ps,
 	&kdx_cmd_p,
 	&kdx_cmd_probe,
+	&kdx_cmd_ps,
 	&kdx_cmd_quit,
 	&kdx_cmd_rd,
+	&kdx_cmd_search,
 	&kdx_cmd_set,
+	&kdx_cmd_star,
 	&kdx_cmd_struct,
 	&kdx_cmd_sym,
 	&kdx_cmd_sys,
 	&kdx_cmd_task,
+	&kdx_cmd_tree,
 	&kdx_cmd_union,
+	&kdx_cmd_vm,
 	&kdx_cmd_whatis,
 	NULL,
 };
 
 const struct kdx_command *kdx_command_find(const char *name)
 {
+	/* crash's "*task_struct ADDR": struct or union (star.c) */
+	if (name[0] == '*' && name[1])
+		name = "*";
 	for (size_t i = 0; kdx_commands[i]; i++) {
 		const struct kdx_command *c = kdx_commands[i];
 		if (!strcmp(c->name, name))

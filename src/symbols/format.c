@@ -486,6 +486,16 @@ static void def_line_prefix(struct deffmt *d, int has_off, uint64_t off, int dep
 	}
 }
 
+/* Byte offset shown for member M: bit fields show their storage unit (as
+ * gdb's ptype /o and pahole do), not the byte holding the first bit. */
+static uint64_t member_offset(const struct kdx_member *m)
+{
+	struct kdx_type *mt = bare(m->type);
+	if (m->bit_size && mt && mt->size)
+		return m->bit_offset / (8 * mt->size) * mt->size;
+	return m->bit_offset / 8;
+}
+
 static int off_width(struct deffmt *d, struct kdx_type *t, uint64_t base, int depth)
 {
 	int w = 0;
@@ -494,7 +504,7 @@ static int off_width(struct deffmt *d, struct kdx_type *t, uint64_t base, int de
 		const struct kdx_member *m = &t->members[i];
 		struct kdx_type *mt = bare(m->type);
 		char tmp[40];
-		uint64_t off = base + m->bit_offset / 8;
+		uint64_t off = base + member_offset(m);
 		int n = snprintf(tmp, sizeof(tmp), d->f.hex ? "[0x%llx]" : "[%llu]", (unsigned long long)off);
 		if (n > w)
 			w = n;
@@ -514,7 +524,7 @@ static void def_members(struct deffmt *d, struct kdx_type *t, uint64_t base, int
 	for (size_t i = 0; i < t->nmembers; i++) {
 		const struct kdx_member *m = &t->members[i];
 		struct kdx_type *mt = bare(m->type);
-		uint64_t off = base + m->bit_offset / 8;
+		uint64_t off = base + member_offset(m);
 
 		/* Anonymous struct/union types are expanded in place, as ptype does. */
 		if (mt && (mt->kind == KDX_TYPE_STRUCT || mt->kind == KDX_TYPE_UNION) && !mt->name &&

@@ -234,17 +234,9 @@ static const char *abbrev(const char *hex, char *buf)
 	return buf;
 }
 
-static struct kdx_error *mismatch(const struct kdx_vmlinux_info *vi, const char *what_vm,
-				  const char *what_dump, const char *dump_release)
-{
-	return kdx_error_create(KDX_ERR_MISMATCH,
-				"vmlinux %s %s does not match the dump's %s: pass the debuginfo of %s (or --force)",
-				what_vm, vi->osrelease[0] ? vi->osrelease : "?", what_dump,
-				dump_release && *dump_release ? dump_release : "the dumped kernel");
-}
-
+/* OTHER: "the dump" or "the running kernel". */
 static struct kdx_error *check(const struct kdx_vmlinux_info *vi, const char *dump_build_id,
-			       const char *dump_release)
+			       const char *dump_release, const char *other)
 {
 	char a[8], b[8];
 	if (dump_build_id && *dump_build_id && vi->build_id_len) {
@@ -255,15 +247,16 @@ static struct kdx_error *check(const struct kdx_vmlinux_info *vi, const char *du
 			n = m;
 		if (strncasecmp(dump_build_id, vi->build_id_hex, n) != 0)
 			return kdx_error_create(KDX_ERR_MISMATCH,
-						"vmlinux build-id %s does not match the dump's %s: pass the debuginfo of %s",
-						abbrev(vi->build_id_hex, a), abbrev(dump_build_id, b),
+						"vmlinux build-id %s does not match %s's %s: pass the debuginfo of %s",
+						abbrev(vi->build_id_hex, a), other, abbrev(dump_build_id, b),
 						dump_release && *dump_release ? dump_release : "the dumped kernel");
 		return NULL;
 	}
 	if (dump_release && *dump_release && vi->osrelease[0] && strcmp(dump_release, vi->osrelease) != 0) {
-		char w[128];
-		snprintf(w, sizeof(w), "release %s", dump_release);
-		return mismatch(vi, "release", w, dump_release);
+		return kdx_error_create(KDX_ERR_MISMATCH,
+					"vmlinux is release %s but %s is %s: pass the debuginfo of %s (or --force)",
+					vi->osrelease, other,
+					dump_release, dump_release);
 	}
 	return NULL;
 }
@@ -276,7 +269,7 @@ struct kdx_error *kdx_vmlinux_check_vmcoreinfo(const struct kdx_vmlinux_info *vi
 		return NULL;
 	kdx_vmcoreinfo_lookup(vmcoreinfo, "BUILD-ID", bid, sizeof(bid));
 	kdx_vmcoreinfo_lookup(vmcoreinfo, "OSRELEASE", rel, sizeof(rel));
-	return check(vi, bid, rel);
+	return check(vi, bid, rel, "the dump");
 }
 
 /* Build-id note from /sys/kernel/notes (raw ELF notes). */
@@ -324,7 +317,7 @@ struct kdx_error *kdx_vmlinux_check_live(const struct kdx_vmlinux_info *vi, cons
 			rel[strcspn(rel, "\n")] = 0;
 		fclose(f);
 	}
-	return check(vi, bid, rel);
+	return check(vi, bid, rel, "the running kernel");
 }
 
 char *kdx_vmlinux_default_path(const char *osrelease)

@@ -36,6 +36,13 @@ void kdx_symtab_set_offset(struct kdx_symtab *st, uint64_t offset);
 struct kdx_error *kdx_symtab_add_module(struct kdx_symtab *st, const char *module,
 					const struct kdx_symbol *syms, size_t n);
 
+/* The address range [LO, HI) of a module added above (its memory from the
+ * dump: core layout base + size). Addresses in it resolve only to that
+ * module's symbols; unsized last symbols extend to HI. Without it the range
+ * runs from the lowest symbol to the page end after the highest. */
+struct kdx_error *kdx_symtab_set_module_range(struct kdx_symtab *st, const char *module,
+					      uint64_t lo, uint64_t hi);
+
 /* Name -> symbol. MODULE may be NULL (search vmlinux first, then modules). */
 const struct kdx_symbol *kdx_symbol_by_name(struct kdx_symtab *st, const char *name,
 					    const char *module);

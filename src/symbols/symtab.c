@@ -483,6 +483,11 @@ struct kdx_error *kdx_symtab_add_module(struct kdx_symtab *st, const char *modul
 	}
 	if (!set.n)
 		set.lo = 0;
+	/* Module memory comes in whole pages; without sizes (kallsyms) the last
+	 * symbol still covers the rest of its page. kdx_symtab_set_module_range
+	 * gives the exact range when the caller knows it. */
+	if (set.n)
+		set.hi = (set.hi + 4095) & ~(uint64_t)4095;
 	qsort(set.syms, set.n, sizeof(*set.syms), sym_cmp);
 	symset_kallsyms_sizes(&set);
 	err = symset_build_hash(&set);
@@ -508,6 +513,20 @@ struct kdx_error *kdx_symtab_add_module(struct kdx_symtab *st, const char *modul
 	st->mods[st->nmods++] = set;
 	qsort(st->mods, st->nmods, sizeof(*st->mods), mod_cmp);
 	return NULL;
+}
+
+struct kdx_error *kdx_symtab_set_module_range(struct kdx_symtab *st, const char *module,
+					      uint64_t lo, uint64_t hi)
+{
+	for (size_t i = 0; i < st->nmods; i++) {
+		if (strcmp(st->mods[i].module, module) != 0)
+			continue;
+		st->mods[i].lo = lo;
+		st->mods[i].hi = hi;
+		qsort(st->mods, st->nmods, sizeof(*st->mods), mod_cmp);
+		return NULL;
+	}
+	return kdx_error_create(KDX_ERR_NOT_FOUND, "no symbols for module %s", module);
 }
 
 const struct kdx_symbol *kdx_symbol_by_name(struct kdx_symtab *st, const char *name,

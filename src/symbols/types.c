@@ -177,7 +177,7 @@ static uint64_t attr_udata(Dwarf_Die *die, int name, uint64_t dflt)
 
 static struct kdx_type *qualified(struct kdx_types *types, struct kdx_type *t, unsigned qual)
 {
-	if ((t->qualifiers & qual) == qual)
+	if ((t->qualifiers & qual) == qual || !K(t))
 		return t;
 	struct ktype *base = K(t)->base ? K(t)->base : K(t);
 	unsigned q = t->qualifiers | qual;
@@ -454,8 +454,11 @@ struct kdx_type *kdx_types_from_die(struct kdx_types *types, struct kdx_dwsrc *s
 		build_array(types, src, k, die);
 		break;
 	case KDX_TYPE_FUNCTION:
-		if (tag == DW_TAG_subprogram)
-			k->t.name = name;
+		if (tag == DW_TAG_subprogram) {
+			/* out-of-line instances name their abstract origin */
+			Dwarf_Attribute attr;
+			k->t.name = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_name, &attr));
+		}
 		build_function(types, src, k, die);
 		break;
 	default:
@@ -538,11 +541,46 @@ static struct kdx_error *load_members(struct kdx_types *types, struct ktype *k)
 	return NULL;
 }
 
+/*
+ * A declaration-only struct reached before the module defining it was
+ * loaded (`mod -s` after the first look): adopt the definition now. The
+ * shell keeps its identity, so pointers already handed out see the members.
+ */
+static void define_late(struct kdx_types *types, struct ktype *k)
+{
+	struct ktype *base = k->base ? k->base : k;
+	int tag = k->t.kind == KDX_TYPE_UNION ? DW_TAG_union_type :
+		  k->t.kind == KDX_TYPE_ENUM ? DW_TAG_enumeration_type : DW_TAG_structure_type;
+	struct kdx_type *def = resolve_declaration(types, base->src, tag, base->t.name);
+	if (!def || def == &base->t || def->incomplete)
+		return;
+	struct kdx_error *err = kdx_type_complete(types, def);
+	kdx_error_destroy(err);
+	struct ktype *targets[2] = { base, k };
+	for (int i = 0; i < (k == base ? 1 : 2); i++) {
+		struct ktype *x = targets[i];
+		x->t.size = def->size;
+		x->t.members = def->members;
+		x->t.nmembers = def->nmembers;
+		x->t.enumerators = def->enumerators;
+		x->t.nenumerators = def->nenumerators;
+		x->t.target = def->target;
+		x->t.is_signed = def->is_signed;
+		x->t.incomplete = 0;
+		x->completed = 1;
+	}
+}
+
 struct kdx_error *kdx_type_complete(struct kdx_types *types, struct kdx_type *t)
 {
 	if (!t)
 		return NULL;
 	struct ktype *k = K(t);
+	if (!k)
+		return NULL;    /* a type made outside the table (tests, literals) */
+	if (t->incomplete && t->name && k->src &&
+	    (t->kind == KDX_TYPE_STRUCT || t->kind == KDX_TYPE_UNION || t->kind == KDX_TYPE_ENUM))
+		define_late(types ? types : k->types, k);
 	if (k->completed)
 		return NULL;
 	struct ktype *base = k->base ? k->base : k;
@@ -574,8 +612,8 @@ struct kdx_type *kdx_type_unqualified(struct kdx_type *t)
 {
 	while (t && t->kind == KDX_TYPE_TYPEDEF)
 		t = t->target;
-	if (!t)
-		return NULL;
+	if (!t || !K(t))
+		return t;
 	if (K(t)->base)
 		t = &K(t)->base->t;
 	/* Callers look at members next: make sure they are there. */
@@ -835,14 +873,15 @@ static struct kdx_type *synth_int(struct kdx_types *types, const char *name)
 struct kdx_type *kdx_type_pointer_to(struct kdx_types *types, struct kdx_type *t)
 {
 	struct ktype *k = K(t);
-	if (k->ptr)
+	if (k && k->ptr)
 		return k->ptr;
 	struct ktype *p = ktype_new(types, NULL, 0, KDX_TYPE_POINTER);
 	if (!p)
 		return NULL;
 	p->t.size = 8;
 	p->t.target = t;
-	k->ptr = &p->t;
+	if (k)
+		k->ptr = &p->t;
 	return &p->t;
 }
 

@@ -65,7 +65,9 @@ struct kdx_type {
 	size_t nparams;
 	struct kdx_type **params;
 	int variadic;
-	void *priv;             /* owned by types.c (DIE reference for lazy loading) */
+	void *priv;             /* owned by types.c (DIE reference for lazy loading);
+				 * NULL in a type built outside the table (tests,
+				 * literals): such a type is taken as complete */
 };
 
 struct kdx_types;
@@ -119,7 +121,11 @@ struct kdx_type *kdx_type_pointer_to(struct kdx_types *types, struct kdx_type *t
  * Returns malloc'd string. */
 char *kdx_type_to_string(struct kdx_type *t, const char *name);
 
-/* Source location of the code at runtime address ADDR ("kernel/sched/core.c", 6356). */
+/* Source location of the code at runtime address ADDR ("kernel/sched/core.c", 6356).
+ * vmlinux addresses have the session's KASLR offset removed; module
+ * addresses resolve once their debuginfo is loaded. For a return address
+ * (caller frames in bt -l) pass ADDR - 1 to get the line of the call, not
+ * of the instruction after it (which may be another line or function). */
 struct kdx_error *kdx_addr_to_line(struct kdx_session *s, uint64_t addr, const char **file, int *line);
 
 /* Names of all types / functions for completion (iterate; stop when fn != 0). */

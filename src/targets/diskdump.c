@@ -54,6 +54,7 @@
 #define DH_COMPRESSED_LZO     0x2
 #define DH_COMPRESSED_SNAPPY  0x4
 #define DH_COMPRESSED_ZSTD    0x20
+#define DH_INCOMPLETE         0x8     /* header status: the writer ran out of space */
 
 /* Bits of bitmap 2 counted per rank block (8 x 64-bit words). */
 #define RANK_BITS 512
@@ -74,6 +75,7 @@ struct diskdump {
 	size_t cbuf_size;
 	struct kdx_pcache *cache;
 	ZSTD_DCtx *zstd;
+	int incomplete;             /* header says the dump is incomplete */
 };
 
 struct dd_header {
@@ -84,6 +86,7 @@ struct dd_header {
 	uint64_t max_mapnr;
 	uint32_t current_cpu;
 	int32_t nr_cpus;
+	uint32_t status;
 	int64_t timestamp;
 	unsigned char sub[SH_SIZE];
 };
@@ -117,6 +120,7 @@ static struct kdx_error *read_header(struct kdx_vfile *vf, struct dd_header *h)
 	h->max_mapnr = le32(b + DH_MAX_MAPNR);
 	h->current_cpu = le32(b + DH_CURRENT_CPU);
 	h->nr_cpus = (int32_t)le32(b + DH_NR_CPUS);
+	h->status = le32(b + DH_STATUS);
 	h->timestamp = (int64_t)le64(b + DH_TIMESTAMP);
 	if (h->block_size < 512 || h->block_size > (1u << 20) ||
 	    (h->block_size & (h->block_size - 1)))
@@ -255,7 +259,9 @@ struct kdx_error *kdx_diskdump_meta(struct kdx_target *t, struct kdx_vfile *vf)
 	err = check_extent(vf, desc_off, "page bitmaps");
 	if (!err)
 		err = count_pages(vf, bitmap_off + bitmap_len, bitmap_len, &npages);
-	if (!err)
+	/* An incomplete dump (the writer ran out of space) is usable up to
+	 * where it stops; its missing pages fault when read. */
+	if (!err && !(h.status & DH_INCOMPLETE))
 		err = check_descriptors(vf, desc_off, npages);
 	if (err)
 		return err;
@@ -325,16 +331,29 @@ static struct kdx_error *dd_fill_page(void *arg, uint64_t pfn, void *buf)
 		return kdx_error_fault(paddr, "physical address 0x%" PRIx64
 				       " is beyond the end of the dump (max 0x%" PRIx64 ")",
 				       paddr, d->max_mapnr * d->block_size);
-	if (!pfn_present(d, pfn))
-		return kdx_error_fault(paddr, "page at physical 0x%" PRIx64
-				       " is not in the dump (filtered)", paddr);
+	if (!pfn_present(d, pfn)) {
+		/* Bitmap 1 says whether it is RAM at all: filtered or a hole. */
+		unsigned char b = 0xff;
+		struct kdx_error *e = d->vf->pread(d->vf, d->bitmap_off + pfn / 8, &b, 1);
+		kdx_error_destroy(e);
+		return kdx_error_fault(paddr, "page at physical 0x%" PRIx64 " is not in the dump (%s)",
+				       paddr, (b >> (pfn % 8)) & 1 ? "filtered" : "not RAM");
+	}
 	unsigned char pd[PD_SIZE];
 	struct kdx_error *err = d->vf->pread(d->vf, d->desc_off + pfn_rank(d, pfn) * PD_SIZE,
 					     pd, sizeof(pd));
+	if (err && d->incomplete) {
+		kdx_error_destroy(err);
+		return kdx_error_fault(paddr, "page at physical 0x%" PRIx64
+				       " is not in the dump (the dump is incomplete)", paddr);
+	}
 	if (err)
 		return kdx_error_prefix(err, "page descriptor of physical 0x%" PRIx64, paddr);
 	uint64_t off = le64(pd);
 	uint32_t size = le32(pd + 8), flags = le32(pd + 12);
+	if (d->incomplete && size == 0)
+		return kdx_error_fault(paddr, "page at physical 0x%" PRIx64
+				       " is not in the dump (the dump is incomplete)", paddr);
 	if (size == 0 || size > 2 * d->block_size)
 		return kdx_error_fault(paddr, "page at physical 0x%" PRIx64
 				       " has a corrupt descriptor (size %" PRIu32 ")", paddr, size);
@@ -348,8 +367,9 @@ static struct kdx_error *dd_fill_page(void *arg, uint64_t pfn, void *buf)
 	err = d->vf->pread(d->vf, off, d->cbuf, size);
 	if (err) {
 		kdx_error_destroy(err);
-		return kdx_error_fault(paddr, "page at physical 0x%" PRIx64
-				       " is missing from the file (truncated dump?)", paddr);
+		return kdx_error_fault(paddr, "page at physical 0x%" PRIx64 " is %s", paddr,
+				       d->incomplete ? "not in the dump (the dump is incomplete)" :
+				       "missing from the file (truncated dump?)");
 	}
 	return decompress(d, paddr, flags, d->cbuf, size, buf);
 }
@@ -441,7 +461,9 @@ struct kdx_error *kdx_diskdump_open(struct kdx_target *t, struct kdx_vfile *vf,
 	err = load_bitmap(d);
 	if (err)
 		return err;
-	err = check_descriptors(vf, d->desc_off, d->npages);
+	d->incomplete = (h.status & DH_INCOMPLETE) != 0;
+	if (!d->incomplete)
+		err = check_descriptors(vf, d->desc_off, d->npages);
 	if (err)
 		return err;
 	err = meta_from_header(t, vf, &h);

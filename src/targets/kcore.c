@@ -154,6 +154,7 @@ struct kdx_error *kdx_kcore_open(struct kdx_target *t, int fd)
 			if (s.paddr != (uint64_t)-1 && s.paddr + s.size > s.paddr &&
 			    s.vaddr < 0xffffffff80000000ULL) {
 				k->p[k->np++] = s;
+				t->direct_map_base = s.vaddr - s.paddr;
 				if (s.paddr + s.size > t->max_phys)
 					t->max_phys = s.paddr + s.size;
 			}

@@ -140,7 +140,9 @@ struct kdx_error *kdx_mem_layout_from_vmcoreinfo(struct kdx_target *t, struct kd
 		}
 		free(m);
 	}
-	if (l->pgd_paddr) {
+	if (t->direct_map_base) {
+		l->page_offset = t->direct_map_base;
+	} else if (l->pgd_paddr) {
 		struct kdx_mem *m = scratch_mem(t, l);
 		if (m && !detect_page_offset_quiet(m))
 			l->page_offset = m->layout.page_offset;
@@ -350,10 +352,45 @@ static struct kdx_error *read_virt(struct kdx_mem *m, vtop_fn vtop, uint64_t roo
 	return NULL;
 }
 
+/* Is VA translated arithmetically (direct map, kernel image)? */
+static int linear_kvaddr(const struct kdx_mem *m, uint64_t va)
+{
+	const struct kdx_mem_layout *l = &m->layout;
+	if (l->page_offset && va >= l->page_offset && va < direct_map_end(m))
+		return 1;
+	return va >= l->kernel_map && va - l->kernel_map < KERNEL_IMAGE_SIZE && m->image_known;
+}
+
+/*
+ * /proc/kcore fills unmapped parts of the vmalloc and module areas with
+ * zeros. So that a bad pointer faults instead of reading zeros, check such
+ * addresses in the page tables first when they are known.
+ */
+static struct kdx_error *live_check_mapped(struct kdx_mem *m, uint64_t va, size_t len)
+{
+	if (!m->layout.pgd_paddr || !len)
+		return NULL;
+	uint64_t end = va + len - 1;
+	for (uint64_t p = va & PAGE_MASK;; p += PAGE_SIZE) {
+		uint64_t pa, size;
+		if (!linear_kvaddr(m, p)) {
+			struct kdx_error *err = walk(m, m->layout.pgd_paddr, p < va ? va : p, &pa, &size);
+			if (err)
+				return err;
+		}
+		if (p >= (end & PAGE_MASK))
+			return NULL;
+	}
+}
+
 struct kdx_error *kdx_mem_read(struct kdx_mem *m, uint64_t kvaddr, void *buf, size_t len)
 {
-	if (m->t->ops->read_kvaddr)
+	if (m->t->ops->read_kvaddr) {
+		struct kdx_error *err = m->t->live ? live_check_mapped(m, kvaddr, len) : NULL;
+		if (err)
+			return err;
 		return m->t->ops->read_kvaddr(m->t, kvaddr, buf, len);
+	}
 	return read_virt(m, vtop_kernel, 0, kvaddr, buf, len);
 }
 

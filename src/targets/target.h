@@ -73,6 +73,9 @@ struct kdx_target {
 	int64_t crash_time;     /* seconds since epoch from the dump header, or 0 */
 	uint64_t max_phys;      /* highest physical address + 1 covered by the dump */
 	int panic_cpu;          /* CPU recorded by the dump header as crashing, or -1 */
+	/* Added by targets: live kcore's direct map base (p_vaddr - p_paddr of
+	 * its RAM segments), i.e. page_offset_base; 0 if the source has none. */
+	uint64_t direct_map_base;
 };
 
 /*

@@ -9,6 +9,8 @@
  */
 #include "symbols/symbols.h"
 #include "symbols/kernel_image.h"
+#include "symbols/module_debuginfo.h"
+#include "symbols/types.h"
 
 #include <fcntl.h>
 #include <gelf.h>
@@ -87,6 +89,155 @@ static int info_value(const char *dir, const char *key, char *buf, size_t len)
 	if (f)
 		fclose(f);
 	return found;
+}
+
+/*
+ * The fixture module, relocated with section bases derived from the guest's
+ * kallsyms (what `mod -s` will get from mod->sect_attrs): every guest
+ * kallsyms line of the module must come out of kdx_module_elf_symbols, and
+ * its DWARF variables and lines must land at the same runtime addresses.
+ */
+struct gsym { char name[128]; uint64_t addr; };
+
+static void test_module(const char *dir, const char *name, struct kdx_types *types)
+{
+	char ko[1024], path[1024], line[1024], tn[512];
+	snprintf(ko, sizeof(ko), "%s/kdx_fixture.ko", dir);
+	snprintf(path, sizeof(path), "%s/gt.txt", dir);
+	FILE *f = fopen(path, "r");
+	if (access(ko, R_OK) || !f) {
+		if (f)
+			fclose(f);
+		printf("ok - skipped: %s: no kdx_fixture.ko\n", name);
+		return;
+	}
+	struct gsym *g = NULL;
+	size_t ng = 0;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long a;
+		char type, sname[128];
+		if (sscanf(line, "kallsyms %llx %c %127s [kdx_fixture]", &a, &type, sname) == 3 &&
+		    strstr(line, "[kdx_fixture]")) {
+			g = realloc(g, (ng + 1) * sizeof(*g));
+			snprintf(g[ng].name, sizeof(g[ng].name), "%s", sname);
+			g[ng].addr = a;
+			ng++;
+		}
+	}
+	fclose(f);
+
+	/* Section bases: guest address - st_value of the same symbol. */
+	const char *names[64];
+	uint64_t addrs[64];
+	size_t nsec = 0;
+	elf_version(EV_CURRENT);
+	int fd = open(ko, O_RDONLY);
+	Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	size_t shstrndx;
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+	elf_getshdrstrndx(elf, &shstrndx);
+	while ((scn = elf_nextscn(elf, scn)))
+		if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_SYMTAB)
+			break;
+	Elf_Data *data = elf_getdata(scn, NULL);
+	int inconsistent = 0;
+	for (size_t i = 1; i < sh.sh_size / sh.sh_entsize; i++) {
+		GElf_Sym sym;
+		gelf_getsym(data, (int)i, &sym);
+		const char *sn = elf_strptr(elf, sh.sh_link, sym.st_name);
+		if (!sn || sym.st_shndx == SHN_UNDEF || sym.st_shndx >= SHN_LORESERVE)
+			continue;
+		for (size_t j = 0; j < ng; j++) {
+			if (strcmp(g[j].name, sn))
+				continue;
+			GElf_Shdr ssh;
+			gelf_getshdr(elf_getscn(elf, sym.st_shndx), &ssh);
+			const char *secname = elf_strptr(elf, shstrndx, ssh.sh_name);
+			uint64_t base = g[j].addr - sym.st_value;
+			size_t k;
+			for (k = 0; k < nsec; k++)
+				if (!strcmp(names[k], secname))
+					break;
+			if (k == nsec && nsec < 64) {
+				names[nsec] = strdup(secname);
+				addrs[nsec++] = base;
+			} else if (k < nsec && addrs[k] != base) {
+				inconsistent++;
+			}
+		}
+	}
+	elf_end(elf);
+	close(fd);
+	snprintf(tn, sizeof(tn), "%s: module section bases from the guest are consistent (%zu sections)", name, nsec);
+	ok(nsec > 3 && !inconsistent, "%s", tn);
+
+	struct kdx_symbol *syms;
+	size_t n;
+	struct kdx_error *err = kdx_module_elf_symbols(ko, names, addrs, nsec, &syms, &n);
+	int missing = 0;
+	for (size_t j = 0; !err && j < ng; j++) {
+		int found = 0;
+		for (size_t i = 0; i < n && !found; i++)
+			found = !strcmp(syms[i].name, g[j].name) && syms[i].addr == g[j].addr;
+		/* kallsyms keeps local labels (.LC0) that kdx leaves out */
+		if (!found && g[j].name[0] != '.') {
+			if (missing++ < 5)
+				printf("#   %s %" PRIx64 " not among the relocated module symbols\n",
+				       g[j].name, g[j].addr);
+		}
+	}
+	snprintf(tn, sizeof(tn), "%s: every guest kallsyms line of kdx_fixture from the relocated .ko (%zu)", name, ng);
+	ok(!err && ng > 10 && !missing, "%s", tn);
+	if (!err)
+		free(syms);
+	kdx_error_destroy(err);
+
+	err = kdx_types_add_module(types, "kdx_fixture", ko, names, addrs, nsec);
+	snprintf(tn, sizeof(tn), "%s: load kdx_fixture debuginfo", name);
+	ok(!err, "%s", tn);
+	if (err) {
+		printf("#   %s\n", err->message);
+		kdx_error_destroy(err);
+		goto out;
+	}
+	int bad = 0, nvar = 0;
+	for (size_t j = 0; j < ng; j++) {
+		char q[200];
+		struct kdx_type *t;
+		uint64_t a;
+		if (strncmp(g[j].name, "kdx_fixture_", 12) || strchr(g[j].name, '.'))
+			continue;
+		snprintf(q, sizeof(q), "kdx_fixture:%s", g[j].name);
+		err = kdx_variable_find(types, q, &t, &a);
+		if (err) {
+			kdx_error_destroy(err);
+			continue;
+		}
+		nvar++;
+		if (a != g[j].addr) {
+			if (bad++ < 5)
+				printf("#   %s: DWARF says %" PRIx64 ", guest %" PRIx64 "\n", q, a, g[j].addr);
+		}
+	}
+	snprintf(tn, sizeof(tn), "%s: module DWARF variables/functions at the guest's addresses (%d)", name, nvar);
+	ok(nvar > 10 && !bad, "%s", tn);
+	for (size_t j = 0; j < ng; j++) {
+		if (strcmp(g[j].name, "kdx_fixture_check"))
+			continue;
+		const char *file = NULL;
+		int lineno = 0;
+		err = kdx_types_addr_to_line(types, g[j].addr + 4, 0, &file, &lineno);
+		snprintf(tn, sizeof(tn), "%s: kdx_fixture_check+4 has a source line in the fixture module", name);
+		ok(!err && file && strstr(file, "kdx_fixture") && lineno > 0, "%s", tn);
+		if (!err)
+			printf("#   %s:%d\n", file, lineno);
+		kdx_error_destroy(err);
+	}
+out:
+	for (size_t k = 0; k < nsec; k++)
+		free((char *)names[k]);
+	free(g);
 }
 
 static void test_fixture(const char *dir)
@@ -198,6 +349,17 @@ static void test_fixture(const char *dir)
 	ok(nstack > 20 && !badstack, "%s: every guest stack frame symbol has the guest's size and resolves back",
 	   name);
 	kdx_symtab_destroy(st);
+
+	struct kdx_types *types;
+	/* the default index cache: shared with kdx itself */
+	err = kdx_types_open(vmlinux, NULL, &types);
+	if (err) {
+		kdx_error_report(err);
+		failures++;
+		return;
+	}
+	test_module(dir, name, types);
+	kdx_types_destroy(types);
 }
 
 int main(void)

@@ -148,6 +148,14 @@ static void test_symtab_misc(struct kdx_symtab *st)
 	ok(s && s->module && s->addr == 0xffffffffc0002000ull, "module-qualified lookup");
 	a = kdx_symbol_by_addr(st, 0xffffffffc0003000ull, &off);
 	ok(!a, "address past a module's last symbol is unknown");
+	struct kdx_symbol m2[] = { { "m2_fn", 0xffffffffc0010000ull, 0, 't', NULL } };
+	ok(!kdx_symtab_add_module(st, "m2", m2, 1), "add an unsized module symbol");
+	a = kdx_symbol_by_addr(st, 0xffffffffc0010100ull, &off);
+	ok(a && !strcmp(a->name, "m2_fn") && off == 0x100, "unsized last module symbol covers its page");
+	struct kdx_error *e = kdx_symtab_set_module_range(st, "m2", 0xffffffffc0010000ull, 0xffffffffc0010080ull);
+	a = kdx_symbol_by_addr(st, 0xffffffffc0010100ull, &off);
+	ok(!e && !a, "module range set by the caller bounds its symbols");
+	kdx_error_destroy(e);
 }
 
 /* ---- pahole ---- */
@@ -458,6 +466,20 @@ static void test_types(struct kdx_types *types)
 	err = kdx_variable_find_ex(types, "schedule", &t, &addr, &percpu, &fn, NULL);
 	ok(!err && fn && t->kind == KDX_TYPE_FUNCTION && addr >= 0xffffffff81000000ull, "function schedule");
 	kdx_error_destroy(err);
+	err = kdx_variable_find_ex(types, "vfs_read", &t, &addr, &percpu, &fn, NULL);
+	if (!err) {
+		char *str = kdx_type_to_string(t, "vfs_read");
+		expect_str("function declaration spelling", str,
+			   "ssize_t vfs_read(struct file *, char *, size_t, loff_t *)");
+		free(str);
+	} else {
+		ok(0, "function declaration spelling");
+	}
+	kdx_error_destroy(err);
+	uint64_t lo, hi;
+	err = kdx_function_range(types, "schedule", &lo, &hi, NULL);
+	ok(!err && hi > lo && lo >= 0xffffffff81000000ull, "function range of schedule");
+	kdx_error_destroy(err);
 	int64_t v;
 	err = kdx_enumerator_find(types, "PIDTYPE_PGID", &t, &v);
 	ok(!err && v == 2 && t->kind == KDX_TYPE_ENUM, "enumerator PIDTYPE_PGID = 2");
@@ -472,6 +494,27 @@ static void test_types(struct kdx_types *types)
 		err = kdx_type_member(types, t, "in_iowait", &mt, &bo, &bs);
 	ok(!err && bs == 1, "bit field in_iowait has bit_size 1");
 	kdx_error_destroy(err);
+}
+
+/* Types built by hand (value.c's literals, other tests) have no priv. */
+static void test_foreign_types(struct kdx_types *types)
+{
+	struct kdx_type i32 = { .kind = KDX_TYPE_INT, .name = "int", .size = 4, .is_signed = 1 };
+	struct kdx_member ms[] = { { "a", &i32, 0, 0 }, { "b", &i32, 32, 0 } };
+	struct kdx_type st = { .kind = KDX_TYPE_STRUCT, .name = "pair", .size = 8, .nmembers = 2,
+			       .members = ms };
+	struct kdx_type td = { .kind = KDX_TYPE_TYPEDEF, .name = "pair_t", .size = 8, .target = &st };
+	ok(kdx_type_unqualified(&td) == &st, "foreign typedef unqualifies");
+	uint64_t bo;
+	struct kdx_type *mt;
+	struct kdx_error *err = kdx_type_member(types, &td, "b", &mt, &bo, NULL);
+	ok(!err && bo == 32 && mt == &i32, "member of a foreign struct");
+	kdx_error_destroy(err);
+	struct kdx_type *p = kdx_type_pointer_to(types, &td);
+	char *str = p ? kdx_type_to_string(p, "pp") : NULL;
+	expect_str("pointer to a foreign typedef", str, "pair_t *pp");
+	free(str);
+	ok(!kdx_type_complete(types, &st), "completing a foreign struct is a no-op");
 }
 
 static void test_lines(struct kdx_types *types, struct kdx_symtab *st)
@@ -526,6 +569,55 @@ static void test_image(const char *vmlinux)
 	if (err)
 		printf("#   %s\n", err->message);
 	kdx_error_destroy(err);
+	/* live: a fake root with /sys/kernel/notes and osrelease */
+	char root[] = "/tmp/kdx-live-XXXXXX";
+	if (mkdtemp(root)) {
+		char p[512];
+		snprintf(p, sizeof(p), "%s/sys", root); mkdir(p, 0755);
+		snprintf(p, sizeof(p), "%s/sys/kernel", root); mkdir(p, 0755);
+		snprintf(p, sizeof(p), "%s/proc", root); mkdir(p, 0755);
+		snprintf(p, sizeof(p), "%s/proc/sys", root); mkdir(p, 0755);
+		snprintf(p, sizeof(p), "%s/proc/sys/kernel", root); mkdir(p, 0755);
+		snprintf(p, sizeof(p), "%s/proc/sys/kernel/osrelease", root);
+		FILE *f = fopen(p, "w");
+		if (f) {
+			fprintf(f, "6.1.0-56-cloud-amd64\n");
+			fclose(f);
+		}
+		/* one Xen note, then the GNU build-id note */
+		unsigned char notes[64 + 36];
+		memset(notes, 0, sizeof(notes));
+		uint32_t h1[3] = { 4, 4, 6 };
+		memcpy(notes, h1, 12);
+		memcpy(notes + 12, "Xen", 4);
+		uint32_t h2[3] = { 4, 20, 3 };
+		memcpy(notes + 20, h2, 12);
+		memcpy(notes + 32, "GNU", 4);
+		memcpy(notes + 36, vi.build_id, 20);
+		snprintf(p, sizeof(p), "%s/sys/kernel/notes", root);
+		f = fopen(p, "w");
+		if (f) {
+			fwrite(notes, 1, 56, f);
+			fclose(f);
+		}
+		err = kdx_vmlinux_check_live(&vi, root);
+		ok(!err, "live check: matching build-id in /sys/kernel/notes");
+		kdx_error_destroy(err);
+		notes[36] ^= 0xff;
+		f = fopen(p, "w");
+		if (f) {
+			fwrite(notes, 1, 56, f);
+			fclose(f);
+		}
+		err = kdx_vmlinux_check_live(&vi, root);
+		ok(err && err->code == KDX_ERR_MISMATCH, "live check: other build-id refused");
+		if (err)
+			printf("#   %s\n", err->message);
+		kdx_error_destroy(err);
+		char cmd[600];
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
+		if (system(cmd)) {}
+	}
 	err = kdx_vmlinux_check_vmcoreinfo(&vi, "OSRELEASE=5.10.0-1-amd64\n");
 	ok(err && err->code == KDX_ERR_MISMATCH, "mismatching release refused (no build-id)");
 	if (err)
@@ -676,6 +768,7 @@ int main(void)
 
 	test_system_map(st, map);
 	test_types(types);
+	test_foreign_types(types);
 	static const char *const structs[] = { "list_head", "task_struct", "mm_struct", "module",
 					       "page", "rq", "file" };
 	for (size_t i = 0; i < sizeof(structs) / sizeof(structs[0]); i++)

@@ -274,6 +274,28 @@ static void check_dump(const char *path, const char *sysmap, const char *banner,
 		kdx_error_destroy(err);
 	}
 
+	/* A page missing from the dump (filtered page or memory hole), read
+	 * through the direct map: one clean fault line naming the address. */
+	if (l->page_offset) {
+		uint64_t pfn, v;
+		struct kdx_error *e = NULL;
+		for (pfn = 0; pfn * 4096 < t->max_phys && pfn < (1u << 20); pfn++) {
+			e = kdx_mem_read_phys(m, pfn * 4096, &v, 8);
+			if (e)
+				break;
+		}
+		if (e) {
+			kdx_error_destroy(e);
+			e = kdx_mem_read(m, l->page_offset + pfn * 4096, &v, 8);
+			char want[64];
+			snprintf(want, sizeof(want), "0x%" PRIx64, l->page_offset + pfn * 4096);
+			ok(e && e->code == KDX_ERR_FAULT && strstr(e->message, "not in the dump") &&
+			   strstr(e->message, want) && !strchr(e->message, '\n'),
+			   "%s: missing page faults cleanly: %s", path, e ? e->message : "(no error)");
+			kdx_error_destroy(e);
+		}
+	}
+
 	/* Unmapped kernel address: a clean fault naming the address. */
 	uint64_t v;
 	err = kdx_mem_read(m, 0xffffc8ffffff0000ULL, &v, sizeof(v));

@@ -7,6 +7,7 @@
  * copies; files that are not dumps; VMCOREINFO parsing; the flattened
  * record indexer on its own.
  */
+#include "targets/mem.h"
 #include "targets/target.h"
 #include "targets/target_internal.h"
 
@@ -464,24 +465,48 @@ static void test_elf(const char *path)
 	kdx_target_close(t);
 }
 
+/* For the live checks: init_top_pgt at physical 0x1000 (phys_base
+ * -16 MiB + 4 KiB... see test_kcore), 4-level. */
+static const char kcore_vmcoreinfo[] =
+	"OSRELEASE=6.1.0-test\n"
+	"SYMBOL(init_top_pgt)=ffffffff81001000\n"
+	"NUMBER(phys_base)=-16777216\n"
+	"NUMBER(pgtable_l5_enabled)=0\n"
+	"KERNELOFFSET=0\n";
+
 static void test_kcore(const char *path)
 {
-	static unsigned char notes[1024], text[PS], ram[4 * PS], vm[PS];
-	size_t nl = note(notes, "VMCOREINFO", 0, vmcoreinfo_text, strlen(vmcoreinfo_text));
+	static unsigned char notes[1024], text[PS], ram[8 * PS], vm[2 * PS];
+	size_t nl = note(notes, "VMCOREINFO", 0, kcore_vmcoreinfo, strlen(kcore_vmcoreinfo));
 	unsigned char pr[336] = { 0 };
 	nl += note(notes + nl, "CORE", NT_PRSTATUS, pr, sizeof(pr));
 	page_pattern(0x1000, text);
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < 8; i++)
 		page_pattern(i, ram + i * PS);
+	/* Page tables in RAM: PGD 0x1000 (= init_top_pgt: 0xffffffff81001000
+	 * - 0xffffffff80000000 + phys_base -16 MiB), PUD 0x5000, PMD 0x6000,
+	 * PTE 0x7000; 0xffffc90000000000 -> phys 0x3000, the next page unmapped. */
+	memset(ram + 0x1000, 0, PS);
+	memset(ram + 0x5000, 0, 3 * PS);
+	uint64_t va = 0xffffc90000000000ULL, e;
+	e = 0x5000 | 0x63;
+	memcpy(ram + 0x1000 + ((va >> 39) & 511) * 8, &e, 8);
+	e = 0x6000 | 0x63;
+	memcpy(ram + 0x5000 + ((va >> 30) & 511) * 8, &e, 8);
+	e = 0x7000 | 0x63;
+	memcpy(ram + 0x6000 + ((va >> 21) & 511) * 8, &e, 8);
+	e = 0x3000 | 0x63;
+	memcpy(ram + 0x7000 + ((va >> 12) & 511) * 8, &e, 8);
 	page_pattern(0xc9, vm);
+	memset(vm + PS, 0, PS);          /* what kcore shows for an unmapped page */
 	Elf64_Phdr ph[4] = {
 		{ .p_type = PT_NOTE, .p_filesz = nl },
 		{ .p_type = PT_LOAD, .p_vaddr = 0xffffffff81000000ULL, .p_paddr = 0x1000000,
 		  .p_filesz = PS, .p_memsz = PS },
 		{ .p_type = PT_LOAD, .p_vaddr = 0xffff888000000000ULL, .p_paddr = 0,
-		  .p_filesz = 4 * PS, .p_memsz = 4 * PS },
+		  .p_filesz = 8 * PS, .p_memsz = 8 * PS },
 		{ .p_type = PT_LOAD, .p_vaddr = 0xffffc90000000000ULL, .p_paddr = (uint64_t)-1,
-		  .p_filesz = PS, .p_memsz = PS },
+		  .p_filesz = 2 * PS, .p_memsz = 2 * PS },
 	};
 	const void *data[4] = { notes, text, ram, vm };
 	write_elf(path, ph, 4, data);
@@ -494,7 +519,7 @@ static void test_kcore(const char *path)
 	ok(!err, "kcore opener on a synthetic kcore%s%s", err ? ": " : "", err ? err->message : "");
 	if (!err) {
 		ok(t->live && t->ncpus == 0 && t->vmcoreinfo, "kcore: live, no CPU registers, VMCOREINFO");
-		ok(t->max_phys == 4 * PS, "kcore: max_phys from the RAM segments");
+		ok(t->max_phys == 8 * PS, "kcore: max_phys from the RAM segments");
 		unsigned char page[PS], want[PS];
 		page_pattern(0x1000, want);
 		err = t->ops->read_kvaddr(t, 0xffffffff81000000ULL, page, PS);
@@ -516,10 +541,34 @@ static void test_kcore(const char *path)
 		ok(err && err->code == KDX_ERR_FAULT, "kcore: non-RAM physical address faults: %s",
 		   err ? err->message : "(no error)");
 		kdx_error_destroy(err);
-		err = t->ops->read_kvaddr(t, 0xffffc90000000000ULL + PS, page, 8);
+		err = t->ops->read_kvaddr(t, 0xffffc90000000000ULL + 2 * PS, page, 8);
 		ok(err && err->code == KDX_ERR_FAULT, "kcore: address outside the segments faults: %s",
 		   err ? err->message : "(no error)");
 		kdx_error_destroy(err);
+
+		/* Through mem.c: kcore's zeros for an unmapped vmalloc page must
+		 * become a fault; mapped pages read natively. */
+		struct kdx_mem *m;
+		err = kdx_mem_create(t, &m);
+		ok(!err && kdx_mem_layout(m)->pgd_paddr == 0x1000, "kcore: layout from its VMCOREINFO");
+		kdx_error_destroy(err);
+		if (!err) {
+			page_pattern(0xc9, want);
+			err = kdx_mem_read(m, 0xffffc90000000000ULL, page, PS);
+			ok(!err && !memcmp(page, want, PS), "kcore: mapped vmalloc page through mem");
+			kdx_error_destroy(err);
+			err = kdx_mem_read(m, 0xffffc90000000ff0ULL, page, 32);
+			ok(err && err->code == KDX_ERR_FAULT && strstr(err->message, "not mapped"),
+			   "kcore: unmapped vmalloc page faults instead of reading zeros: %s",
+			   err ? err->message : "(no error)");
+			kdx_error_destroy(err);
+			page_pattern(2, want);
+			err = kdx_mem_read(m, 0xffff888000000000ULL + 2 * PS, page, PS);
+			ok(!err && !memcmp(page, want, PS), "kcore: direct map through mem");
+			kdx_error_destroy(err);
+			kdx_mem_destroy(m);
+		}
+		err = NULL;
 		err = NULL;
 	}
 	kdx_error_destroy(err);
@@ -604,6 +653,40 @@ int main(void)
 		kdx_target_close(t);
 	}
 	kdx_error_destroy(err);
+
+	/* Header status "incomplete" (writer out of space): opens, the
+	 * missing pages fault with a message that says why. */
+	{
+		char ipath[256];
+		snprintf(ipath, sizeof(ipath), "%s/incomplete.kdump", dir);
+		uint32_t status = 1 | 0x8;
+		memcpy(b.p + 424, &status, 4);
+		/* Keep the descriptors and the first page's data only. */
+		uint64_t first_off;
+		memcpy(&first_off, b.p + 20480, 8);
+		uint32_t first_size;
+		memcpy(&first_size, b.p + 20480 + 8, 4);
+		write_file(ipath, b.p, first_off + first_size);
+		status = 1;
+		memcpy(b.p + 424, &status, 4);
+		err = kdx_target_open(ipath, &t);
+		ok(!err, "incomplete dump opens%s%s", err ? ": " : "", err ? err->message : "");
+		if (!err) {
+			unsigned char page[PS], want[PS];
+			page_pattern(0, want);
+			err = t->ops->read_phys(t, 0, page, PS);
+			ok(!err && !memcmp(page, want, PS), "incomplete dump: a written page reads");
+			kdx_error_destroy(err);
+			err = t->ops->read_phys(t, 9 * PS, page, PS);
+			ok(err && strstr(err->message, "incomplete"), "incomplete dump: %s",
+			   err ? err->message : "(no error)");
+			kdx_error_destroy(err);
+			err = NULL;
+			kdx_target_close(t);
+		}
+		kdx_error_destroy(err);
+		unlink(ipath);
+	}
 
 	expect_open_error(tpath, "truncated", "flattened without end marker");
 	expect_open_error(t2path, "truncated", "kdump cut inside the descriptors");
