@@ -161,7 +161,7 @@ static void print_partial_regs(struct kdx_session *s, const uint64_t *r)
 /* A stack word as -F/-FF show it. */
 static void format_word(struct kdx_session *s, uint64_t v, int F, char *buf, size_t len)
 {
-	if (F && v >= 0xffff800000000000ULL) {
+	if (F && (v >> 63)) {
 		uint64_t off;
 		const struct kdx_symbol *sym = kdx_symbol_by_addr(s->symtab, v, &off);
 		if (sym && off == 0) {
@@ -464,7 +464,7 @@ static struct kdx_error *cmd_bt(struct kdx_session *s, int argc, char **argv)
 								       "bt: invalid CPU %d (%d CPUs)", list[i], n));
 				continue;
 			}
-			if (o.a && !kdx_cpu_online(s, list[i]))
+			if (o.a && !kdx_cpu_present(s, list[i]))
 				continue;
 			const struct kdx_task *t = kdx_task_active_on(s, list[i]);
 			if (!t) {

@@ -189,7 +189,7 @@ static struct kdx_error *show_pages(struct kdx_session *s, const char *arg)
 		}
 		print_page_line(s, &pi);
 	}
-	if (bad)
+	if (bad && !fflush(s->out))
 		fprintf(stderr, "kmem -p: %llu struct pages could not be read (holes in the memory map)\n",
 			(unsigned long long)bad);
 	return NULL;

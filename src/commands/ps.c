@@ -378,50 +378,101 @@ static void print_summary(struct kdx_session *s, const struct kdx_task **list, s
 	}
 }
 
+static struct kdx_error *parse_opts(struct ps_ctx *pc, int argc, char **argv);
+
+/* foreach ... ps [-options]: one task (the column header once). */
+static struct kdx_error *ps_run_task(struct kdx_session *s, const struct kdx_task *t,
+				     int argc, char **argv, unsigned flags)
+{
+	struct ps_ctx pc = { 0 };
+	struct kdx_error *err = parse_opts(&pc, argc, argv);
+	uint64_t psz = s->target && s->target->page_size ? s->target->page_size : 4096;
+
+	if (err)
+		return err;
+	if ((err = kdx_tasks(s, &pc.tasks, &pc.n)))
+		return err;
+	if (!passes_filters(&pc, t))
+		return NULL;
+	if (pc.flags & PS_LAST) {
+		const struct kdx_task *one = t;
+		print_last(s, &pc, &one, 1);
+	} else if (pc.flags & PS_TIMES) {
+		uint64_t uptime = 0;
+		kdx_ok(kdx_uptime_ns(s, &uptime));
+		print_times(s, t, uptime);
+	} else if (pc.flags & PS_PARENTS) {
+		print_parents(s, t);
+	} else if (pc.flags & PS_CHILDREN) {
+		print_children(s, &pc, t);
+	} else if (pc.flags & PS_GROUP) {
+		print_group(s, &pc, t);
+	} else if (pc.flags & PS_ARGS) {
+		print_args(s, t);
+	} else {
+		if (flags & KDX_PERTASK_FIRST)
+			fprintf(s->out, "%s", pc.flags & PS_KSTACK
+				? "      PID    PPID  CPU      KSTACKP      ST  %MEM      VSZ      RSS  COMM\n"
+				: "      PID    PPID  CPU       TASK        ST  %MEM      VSZ      RSS  COMM\n");
+		print_row(s, &pc, t, kdx_totalram_pages(s) * (psz / 1024));
+	}
+	return NULL;
+}
+
 static const char *const ps_usage =
 	"ps [-k|-u|-G|-y policy] [-s] [-p|-c|-t|-l|-m|-a|-g|-S|-A] [-C cpu] [pid | task | command | 'regex'] ...";
 
-static struct kdx_error *cmd_ps(struct kdx_session *s, int argc, char **argv)
+static struct kdx_error *parse_opts(struct ps_ctx *pc, int argc, char **argv)
 {
-	struct ps_ctx pc = { 0 };
 	struct kdx_error *err;
-	int c, any_arg = 0;
+	int c;
 
 	optind = 0;
 	opterr = 0;
 	while ((c = getopt(argc, argv, "kuGspctlmagSAy:C:")) != -1) {
 		switch (c) {
-		case 'k': pc.flags |= PS_KERNEL; break;
-		case 'u': pc.flags |= PS_USER; break;
-		case 'G': pc.flags |= PS_LEADERS; break;
-		case 's': pc.flags |= PS_KSTACK; break;
-		case 'p': pc.flags |= PS_PARENTS; break;
-		case 'c': pc.flags |= PS_CHILDREN; break;
-		case 't': pc.flags |= PS_TIMES; break;
-		case 'l': pc.flags |= PS_LAST; break;
-		case 'm': pc.flags |= PS_LAST | PS_SINCE; break;
-		case 'a': pc.flags |= PS_ARGS; break;
-		case 'g': pc.flags |= PS_GROUP; break;
-		case 'S': pc.flags |= PS_SUMMARY; break;
-		case 'A': pc.flags |= PS_ACTIVE; break;
+		case 'k': pc->flags |= PS_KERNEL; break;
+		case 'u': pc->flags |= PS_USER; break;
+		case 'G': pc->flags |= PS_LEADERS; break;
+		case 's': pc->flags |= PS_KSTACK; break;
+		case 'p': pc->flags |= PS_PARENTS; break;
+		case 'c': pc->flags |= PS_CHILDREN; break;
+		case 't': pc->flags |= PS_TIMES; break;
+		case 'l': pc->flags |= PS_LAST; break;
+		case 'm': pc->flags |= PS_LAST | PS_SINCE; break;
+		case 'a': pc->flags |= PS_ARGS; break;
+		case 'g': pc->flags |= PS_GROUP; break;
+		case 'S': pc->flags |= PS_SUMMARY; break;
+		case 'A': pc->flags |= PS_ACTIVE; break;
 		case 'y':
-			pc.flags |= PS_POLICY;
-			if ((err = parse_policy(optarg, &pc.policy)))
+			pc->flags |= PS_POLICY;
+			if ((err = parse_policy(optarg, &pc->policy)))
 				return err;
 			break;
 		case 'C':
-			pc.flags |= PS_CPU;
+			pc->flags |= PS_CPU;
 			if (!kdx_is_number(optarg))
 				return kdx_error_create(KDX_ERR_SYNTAX, "ps -C: not a CPU number: %s", optarg);
-			pc.cpu = atoi(optarg);
+			pc->cpu = atoi(optarg);
 			break;
 		default:
 			return kdx_error_create(KDX_ERR_SYNTAX, "ps: invalid option -%c; usage: %s",
 						optopt, ps_usage);
 		}
 	}
-	if ((pc.flags & PS_KERNEL) && (pc.flags & PS_USER))
+	if ((pc->flags & PS_KERNEL) && (pc->flags & PS_USER))
 		return kdx_error_create(KDX_ERR_SYNTAX, "ps: -k and -u exclude each other");
+	return NULL;
+}
+
+static struct kdx_error *cmd_ps(struct kdx_session *s, int argc, char **argv)
+{
+	struct ps_ctx pc = { 0 };
+	struct kdx_error *err;
+	int any_arg = 0;
+
+	if ((err = parse_opts(&pc, argc, argv)))
+		return err;
 	if ((err = kdx_tasks(s, &pc.tasks, &pc.n)))
 		return err;
 	pc.sel = calloc(pc.n ? pc.n : 1, 1);
@@ -520,4 +571,5 @@ const struct kdx_command kdx_cmd_ps = {
 	"        memory through its page tables (filtered dumps lack user pages)\n"
 	"    -S  number of tasks in each state\n",
 	.run = cmd_ps,
+	.run_task = ps_run_task,
 };

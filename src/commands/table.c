@@ -25,6 +25,7 @@ extern const struct kdx_command kdx_cmd_probe;
 extern const struct kdx_command kdx_cmd_ps;
 extern const struct kdx_command kdx_cmd_quit;
 extern const struct kdx_command kdx_cmd_rd;
+extern const struct kdx_command kdx_cmd_search;
 extern const struct kdx_command kdx_cmd_set;
 extern const struct kdx_command kdx_cmd_star;
 extern const struct kdx_command kdx_cmd_struct;
@@ -51,6 +52,7 @@ const struct kdx_command *const kdx_commands[] = {
 	&kdx_cmd_ps,
 	&kdx_cmd_quit,
 	&kdx_cmd_rd,
+	&kdx_cmd_search,
 	&kdx_cmd_set,
 	&kdx_cmd_star,
 	&kdx_cmd_struct,

@@ -158,7 +158,7 @@ int kdx_is_text_addr(struct kdx_session *s, uint64_t addr)
 	uint64_t off;
 	const struct kdx_symbol *sym;
 
-	if (addr < 0xffff800000000000ULL)
+	if (!(addr >> 63))
 		return 0;
 	if (addr >= 0xffffffffc0000000ULL && kdx_orc_module_text(s, addr))
 		return 1;
@@ -430,7 +430,9 @@ static struct kdx_error *scan_next(struct kdx_unwind *u, const char *why)
 		int found;
 		if ((err = read_word(u, a, &v)))
 			return err;
-		if (!kdx_is_text_addr(u->s, v - 1))
+		/* The current pc saved on the stack (a local pt_regs, as in
+		 * __crash_kexec) is not its own caller. */
+		if (v == u->ip || !kdx_is_text_addr(u->s, v - 1))
 			continue;
 		err = kdx_orc_find(u->s, v - 1, &orc, &found);
 		if (err)

@@ -1,0 +1,194 @@
+#!/bin/bash
+# bt / foreach / files against the guest's own record: /proc/PID/stack of
+# every blocked task (gt `stack`), the console's Call Trace of the crash,
+# the fixture's D-state waiters, and /proc/PID/fd (gt `fd`, `cwd`, `root`).
+. "$(dirname "$0")/lib.sh"
+
+name=$(fixture_info "$FIXDIR" name)
+scenario=$(fixture_info "$FIXDIR" scenario)
+t="stacks $name $FORMAT"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# Module frames are named through gt kallsyms when kdx shows a bare address
+# (the test checks the unwinder, not module symbol loading).
+gt "$FIXDIR" kallsyms | awk '$3 ~ /^[tT]$/ { print $2, $4 }' | sort > "$tmp/ksyms"
+
+# frames FILE: "PID FUNC" for every frame line and exception RIP of a bt output.
+frames() {
+	awk '
+	/^PID: / { pid = $2; next }
+	/^ ?#[0-9]+ \[/ { print pid, $3; next }
+	/^    \[exception RIP: / { f = $3; sub(/\]$/, "", f); sub(/\+.*/, "", f); print pid, f }
+	' "$1"
+}
+
+# --- blocked tasks: /proc/PID/stack must be a subsequence of bt PID ---------
+trigger=$(awk '$1 == "trigger_pid" { print $2 }' "$GT")
+pids=$(awk -v tr="$trigger" '$1 == "task" && ($5 == "S" || $5 == "D" || $5 == "I") && $2 != tr { print $2 }' "$GT" |
+	while read -r p; do gt "$FIXDIR" stack | awk -v p="$p" '$2 == p { f = 1 } END { if (f) print p }'; done)
+if [ -z "$pids" ]; then
+	not_ok "$t: gt has blocked tasks with stacks"
+else
+	kdx_cmd "bt $(echo $pids)" > "$tmp/bt" 2> "$tmp/bt.err"
+	frames "$tmp/bt" > "$tmp/frames"
+	# Name hex addresses (module frames without symbols) from gt kallsyms.
+	awk 'NR == FNR { a[NR] = $1; n[NR] = $2; cnt = NR; next }
+	     $2 ~ /^ffffffff/ { best = ""; for (i = 1; i <= cnt; i++) if (a[i] <= $2) best = n[i]; print $1, (best != "" ? best : $2); next }
+	     { print }' "$tmp/ksyms" "$tmp/frames" > "$tmp/frames.named"
+	bad=0 nchecked=0
+	for p in $pids; do
+		want=$(gt "$FIXDIR" stack | awk -v p="$p" '$2 == p { print $4 }')
+		got=$(awk -v p="$p" '$1 == p { print $2 }' "$tmp/frames.named")
+		# subsequence check
+		missing=$(awk -v want="$(echo $want)" -v got="$(echo $got)" 'BEGIN {
+			nw = split(want, w, " "); ng = split(got, g, " "); j = 1
+			for (i = 1; i <= ng && j <= nw; i++) if (g[i] == w[j]) j++
+			if (j <= nw) print w[j] }')
+		nchecked=$((nchecked + 1))
+		if [ -n "$missing" ]; then
+			bad=$((bad + 1))
+			[ $bad -le 5 ] && not_ok "$t: bt $p has /proc/$p/stack frames in order" "$(echo $want)" "$(echo $got) (missing from $missing)"
+		fi
+	done
+	if [ $bad = 0 ]; then ok "$t: bt of $nchecked blocked tasks contains their /proc/PID/stack"; else
+		not_ok "$t: $bad of $nchecked blocked tasks differ from /proc/PID/stack"; fi
+	nerr=$(grep -c . "$tmp/bt.err")
+	check "$t: bt of blocked tasks reports no error" 0 "$nerr"
+	[ "$nerr" != 0 ] && head -n3 "$tmp/bt.err" | sed 's/^/#   /'
+fi
+
+# --- the panicking task: every reliable frame of the console's Call Trace ----
+kdx_cmd "bt" > "$tmp/panic" 2> "$tmp/panic.err"
+if [ "$scenario" = sysrq ]; then
+	check "$t: bt (panic task) header is the trigger pid" "$trigger" "$(awk '/^PID: / { print $2; exit }' "$tmp/panic")"
+fi
+# The last Call Trace block on the console; its frames without "?" after the
+# dump_stack*/show_stack frames of the dumping itself.
+awk '/Call Trace:/ { n++; delete f; k = 0; on = 1; next }
+     on && /<\/TASK>|RIP: |---\[ end/ { on = 0 }
+     on { line = $0; sub(/^\[[^]]*\] +/, "", line)
+	  if (line ~ /^<|^\?/) next
+	  split(line, w, "+"); fn = w[1]; gsub(/ /, "", fn)
+	  if (fn ~ /^(dump_stack|show_stack|__dump_stack)/) next
+	  f[++k] = fn; cnt[n] = k; blk[n, k] = fn }
+     END { for (i = 1; i <= cnt[n]; i++) print blk[n, i] }' "$CONSOLE" > "$tmp/console.frames"
+want=$(cat "$tmp/console.frames")
+got=$(frames "$tmp/panic" | awk '{ print $2 }')
+missing=$(awk -v want="$(echo $want)" -v got="$(echo $got)" 'BEGIN {
+	nw = split(want, w, " "); ng = split(got, g, " "); j = 1
+	for (i = 1; i <= ng && j <= nw; i++) if (g[i] == w[j]) j++
+	if (j <= nw) print w[j] }')
+if [ -z "$want" ]; then
+	not_ok "$t: console has a Call Trace"
+elif [ -z "$missing" ]; then
+	ok "$t: bt of the panic task has the console Call Trace ($(echo $want | wc -w) frames)"
+else
+	not_ok "$t: bt of the panic task has the console Call Trace in order" "$(echo $want)" "$(echo $got) (missing from $missing)"
+fi
+case "$scenario" in
+sysrq)
+	for f in sysrq_handle_crash write_sysrq_trigger ksys_write do_syscall_64; do
+		if echo "$got" | grep -qx "$f"; then ok "$t: panic bt has $f"; else not_ok "$t: panic bt has $f" "$f" "$(echo $got)"; fi
+	done
+	if grep -q '^    RIP: 0000' "$tmp/panic" && grep -q 'CS: 0033' "$tmp/panic"; then
+		ok "$t: panic bt ends with the user registers"
+	else
+		not_ok "$t: panic bt ends with the user registers"
+	fi
+	;;
+oops)
+	# The console's "RIP: 0010:kdx_fixture_check+0x1f/0x30" gives the offset.
+	off=$(grep -a -m1 -oE 'RIP: 0010:kdx_fixture_check\+0x[0-9a-f]+' "$CONSOLE" | sed 's/.*+//')
+	check "$t: exception frame" "[exception RIP: kdx_fixture_check+$((off))]" \
+		"$(grep -o '\[exception RIP: [^]]*\]' "$tmp/panic" | head -n1)"
+	cons_rsp=$(grep -a -m1 -oE 'RSP: 0018:[0-9a-f]+' "$CONSOLE" | sed 's/.*://')
+	if grep -A1 'exception RIP: kdx_fixture_check' "$tmp/panic" | grep -q "RSP: $cons_rsp"; then
+		ok "$t: exception frame RSP matches the console"
+	else
+		not_ok "$t: exception frame RSP matches the console" "$cons_rsp" "$(grep -A1 'exception RIP' "$tmp/panic" | tail -n1)"
+	fi
+	;;
+esac
+
+# --- foreach UN bt: exactly the fixture's D-state waiters ---------------------
+kdx_cmd "foreach UN bt" > "$tmp/un" 2> "$tmp/un.err"
+want=$(gt "$FIXDIR" task | awk '$5 == "D" && $6 ~ /^kdx_waiter\// { print $2 }' | sort -n | xargs)
+got=$(awk '/^PID: / { print $2 }' "$tmp/un" | sort -n | xargs)
+check "$t: foreach UN bt shows the kdx_waiter threads" "$want" "$got"
+n=$(grep -c '__mutex_lock' "$tmp/un")
+check "$t: every waiter is in __mutex_lock" "$(echo $want | wc -w)" "$n"
+if awk '/^PID:/ { pid = $2; name = $8 } /^ ?#/ { print name ": " $1 " " $3 " " $5 }' "$tmp/un" | grep -q '"kdx_waiter/0": #0 __schedule'; then
+	ok "$t: crash-style awk pipeline over foreach bt"
+else
+	not_ok "$t: crash-style awk pipeline over foreach bt" '"kdx_waiter/0": #0 __schedule ...' "$(head -n3 "$tmp/un")"
+fi
+kdx_cmd "foreach 'kdx_waiter.*' bt -R __mutex_lock.constprop.0" > "$tmp/R" 2>/dev/null
+check "$t: foreach REGEX bt -R SYMBOL" "$(echo $want | wc -w)" "$(grep -c '^PID:' "$tmp/R")"
+kdx_cmd "foreach kdx_holder bt -R no_such_function_xyz" > "$tmp/R0" 2>/dev/null
+check "$t: bt -R with an absent symbol prints nothing" 0 "$(grep -c . "$tmp/R0")"
+
+# --- bt -a: one backtrace per CPU --------------------------------------------
+ncpus=$(gt_value "$FIXDIR" sys ncpus)
+kdx_cmd "bt -a" > "$tmp/a" 2> "$tmp/a.err"
+check "$t: bt -a shows every CPU" "$(seq 0 $((ncpus - 1)) | xargs)" \
+	"$(awk '/^PID: / { print $6 }' "$tmp/a" | sort -n | xargs)"
+
+# --- options -----------------------------------------------------------------
+kdx_cmd "bt -l" > "$tmp/l" 2>/dev/null
+if grep -qE '^    [^ ]+\.c: [0-9]+$' "$tmp/l"; then ok "$t: bt -l shows file: line"; else not_ok "$t: bt -l shows file: line" "    path.c: N" "$(sed -n 2,3p "$tmp/l")"; fi
+kdx_cmd "bt -s" > "$tmp/s" 2>/dev/null
+if grep -qE '^ ?#[0-9]+ \[[0-9a-f]+\] [A-Za-z_.0-9]+\+[0-9]+ at [0-9a-f]+' "$tmp/s"; then ok "$t: bt -s shows symbol+offset"; else not_ok "$t: bt -s shows symbol+offset"; fi
+kdx_cmd "bt -FF" > "$tmp/FF" 2>/dev/null
+if grep -qE '^    [0-9a-f]+: ' "$tmp/FF" && grep -qE '\[[0-9a-f]{16}:[a-z_0-9-]+\]' "$tmp/FF"; then
+	ok "$t: bt -FF shows stack words with [address:cache]"
+else
+	not_ok "$t: bt -FF shows stack words with [address:cache]"
+fi
+# -f: words between frame N and N+1 end with frame N+1's return address.
+kdx_cmd "bt -f" > "$tmp/f" 2>/dev/null
+if awk '/^ ?#[0-9]+ \[/ { if (last != "" && last != $NF && $NF != "" ) bad = 1 } /^    [0-9a-f]+: / { last = $NF } END { exit bad }' "$tmp/f" >/dev/null; then :; fi
+nf=$(grep -cE '^    [0-9a-f]+: ' "$tmp/f")
+if [ "$nf" -gt 0 ]; then ok "$t: bt -f shows frame words ($nf lines)"; else not_ok "$t: bt -f shows frame words"; fi
+kdx_cmd "bt -t" > "$tmp/tt" 2>/dev/null
+if grep -q 'START: ' "$tmp/tt" && grep -qE '^  \[[0-9a-f]+\] [A-Za-z_]' "$tmp/tt"; then ok "$t: bt -t lists text symbols"; else not_ok "$t: bt -t lists text symbols"; fi
+
+# --- files: gt fd / cwd / root ----------------------------------------------
+fdpids=$(gt "$FIXDIR" fd | awk '{ print $2 }' | sort -un | xargs)
+kdx_cmd "files $fdpids" > "$tmp/files" 2> "$tmp/files.err"
+awk '/^PID: / { pid = $2; next } /^ *[0-9]+ [0-9a-f]+ [0-9a-f]+ [0-9a-f]+ / { print pid, $1, $6 }' "$tmp/files" | sort > "$tmp/files.got"
+gt "$FIXDIR" fd | awk '{ print $2, $3, $4 }' | sort > "$tmp/files.want"
+if cmp -s "$tmp/files.want" "$tmp/files.got"; then
+	ok "$t: files of $(echo $fdpids | wc -w) tasks match /proc/PID/fd ($(wc -l < "$tmp/files.want") fds)"
+else
+	not_ok "$t: files match /proc/PID/fd" "$(diff "$tmp/files.want" "$tmp/files.got" | grep '^<' | head -n3)" \
+		"$(diff "$tmp/files.want" "$tmp/files.got" | grep '^>' | head -n3)"
+fi
+fifo_pid=$(gt "$FIXDIR" fd | awk '$4 == "/tmp/kdx.fifo" { print $2; exit }')
+if [ -n "$fifo_pid" ]; then
+	line=$(kdx_cmd "files $fifo_pid" 2>/dev/null | awk '$1 == 3')
+	check "$t: files $fifo_pid: fd 3 is the FIFO" "3 FIFO /tmp/kdx.fifo" "$(echo "$line" | awk '{ print $1, $5, $6 }')"
+	dentry=$(echo "$line" | awk '{ print $3 }')
+	# files -d knows no mount: the path is within the dentry's file system.
+	got=$(kdx_cmd "files -d $dentry" 2>/dev/null | awk 'NR == 2 { print $1, $4, $5 }')
+	case "$got" in
+	"$dentry FIFO "*/kdx.fifo) ok "$t: files -d of the FIFO dentry" ;;
+	*) not_ok "$t: files -d of the FIFO dentry" "$dentry FIFO .../kdx.fifo" "$got" ;;
+	esac
+fi
+cwdwant=$(gt "$FIXDIR" cwd | awk -v p="${fifo_pid:-1}" '$2 == p { print $3 }')
+rootwant=$(gt "$FIXDIR" root | awk -v p="${fifo_pid:-1}" '$2 == p { print $3 }')
+check "$t: files ROOT/CWD" "ROOT: $rootwant    CWD: $cwdwant" "$(kdx_cmd "files ${fifo_pid:-1}" 2>/dev/null | grep '^ROOT:')"
+kdx_cmd "foreach files" > "$tmp/ff" 2>"$tmp/ff.err"
+# Every thread of the guest (gt has no PID 0: idle tasks are kdx's extra).
+missing=$(comm -23 <(gt "$FIXDIR" task | awk '{ print $2 }' | sort -u) <(awk '/^PID: / && $2 != 0 { print $2 }' "$tmp/ff" | sort -u) | head -n5 | xargs)
+check "$t: foreach files covers every task" "" "$missing"
+
+# --- bad input: one clear line, no crash -------------------------------------
+kdx_cmd "bt 999999" "bt 0xffffffffffff0000" "bt -Z" "files 999999" "files -d" "foreach" "foreach bt -Z" "bt -c 4096" \
+	> "$tmp/bad" 2> "$tmp/bad.err"
+rc=$?
+nl=$(grep -c '^kdx: ' "$tmp/bad.err")
+check "$t: 8 bad commands give 8 error lines" 8 "$nl"
+if [ $rc -lt 128 ]; then ok "$t: bad input does not crash kdx"; else not_ok "$t: bad input does not crash kdx" "exit < 128" "$rc"; fi
+if grep -q 'bt -Z\|unknown option -Z' "$tmp/bad.err"; then ok "$t: bt -Z names the bad option"; else not_ok "$t: bt -Z names the bad option" "unknown option -Z" "$(cat "$tmp/bad.err")"; fi
