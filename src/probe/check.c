@@ -35,6 +35,7 @@ struct checker {
 	struct kdx_type *entry_type;   /* $entry: struct T * */
 	struct pfunc *func;         /* in a function */
 	int in_defined;
+	int in_print;
 	int pass;
 	int changed;
 	int loops;
@@ -317,7 +318,9 @@ static int call_builtin(struct checker *C, struct node *n, int b)
 			if (b != B_PRINT && b != B_PRINTLN)
 				return fail(C, a, "@%s() prints a histogram: use it as print(@%s(...))",
 					    a->name, a->name);
+			C->in_print = 1;
 			expr(C, a);
+			C->in_print = 0;
 			continue;
 		}
 		int ty = need(C, a, k == 's' ? TY_STR : k == 'n' ? TY_LONG : TY_UNK, what);
@@ -417,9 +420,9 @@ static int lvalue(struct checker *C, struct node *n, const char *op)
 	if (n->k == N_VAR || n->k == N_ARR)
 		return 1;
 	if (n->k == N_CTX || n->k == N_MEMBER || n->k == N_INDEX || n->k == N_DEREF)
-		fail(C, n, "'%s' cannot write to kernel memory: kdx reads a dump (copy the value into a variable)", op);
+		fail(C, n, "%s cannot write to kernel memory: kdx reads a dump (copy the value into a variable)", op);
 	else
-		fail(C, n, "'%s' needs a variable or an array element on its left", op);
+		fail(C, n, "%s needs a variable or an array element on its left", op);
 	return 0;
 }
 
@@ -617,6 +620,9 @@ static int expr_inner(struct checker *C, struct node *n)
 	}
 	case N_AT:
 		if (n->op == AT_HIST_LOG || n->op == AT_HIST_LINEAR) {
+			if (!C->in_print)
+				return fail(C, n, "@%s() prints a histogram: use it as print(@%s(...)) or println(...)",
+					    n->name, n->name);
 			at_op(C, n);
 			return TY_VOID;
 		}
@@ -701,6 +707,8 @@ static int expr_inner(struct checker *C, struct node *n)
 			return TY_UNK;
 		if (n->a->k == N_ARR) {
 			ty = array_ref(C, n->a, n->a->name, n->a->n, n->a->v);
+			if (C->err)
+				return TY_UNK;
 			if (ty == TY_STR || ty == TY_STATS)
 				return fail(C, n, "%s on an element of '%s', which holds %s", probe_tok_name(n->op),
 					    n->a->name, ty == TY_STR ? "strings" : "statistics");
