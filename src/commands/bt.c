@@ -29,6 +29,8 @@ struct bt_opts {
 	int t, T;       /* -t / -T: text symbols on the stack */
 	int r;          /* -r: raw stack */
 	int a;          /* -a: active tasks of all CPUs */
+	int p;          /* -p: the panic task */
+	int g;          /* -g: every thread of the task's thread group */
 	int ncpus;      /* -c */
 	int cpus[MAX_CPU_ARGS];
 	const char *R;  /* -R SYMBOL */
@@ -90,6 +92,8 @@ static struct kdx_error *parse_opts(int argc, char **argv, struct bt_opts *o)
 			case 'T': o->T = 1; break;
 			case 'r': o->r = 1; break;
 			case 'a': o->a = 1; break;
+			case 'p': o->p = 1; break;
+			case 'g': o->g = 1; break;
 			case 'c':
 			case 'R': {
 				const char *val = p[1] ? p + 1 : (i + 1 < argc ? argv[++i] : NULL);
@@ -427,6 +431,26 @@ static struct kdx_error *bt_task(struct kdx_session *s, const struct kdx_task *t
 	return r.err ? kdx_error_prefix(r.err, "bt") : NULL;
 }
 
+/* -g: every thread of T's thread group, in ps order. */
+static struct kdx_error *bt_group(struct kdx_session *s, const struct kdx_task *t,
+				  const struct bt_opts *o, int *count)
+{
+	struct kdx_task *tasks;
+	size_t n;
+	struct kdx_error *err = kdx_tasks(s, &tasks, &n);
+
+	if (err)
+		return kdx_error_prefix(err, "bt -g");
+	for (size_t i = 0; i < n; i++) {
+		if (tasks[i].tgid != t->tgid || tasks[i].is_idle)
+			continue;
+		if (kdx_interrupted(s))
+			return kdx_error_create(KDX_ERR_INTERRUPTED, "bt: interrupted");
+		kdx_session_report(s, bt_task(s, &tasks[i], o, (*count)++ > 0));
+	}
+	return NULL;
+}
+
 static struct kdx_error *bt_run_task(struct kdx_session *s, const struct kdx_task *t, int argc,
 				     char **argv, unsigned flags)
 {
@@ -477,12 +501,19 @@ static struct kdx_error *cmd_bt(struct kdx_session *s, int argc, char **argv)
 		free(o.args);
 		return NULL;
 	}
+	if (o.p) {
+		const struct kdx_task *t = kdx_task_panic(s);
+		free(o.args);
+		if (!t)
+			return kdx_error_create(KDX_ERR_NOT_FOUND, "bt -p: no panic task in this dump");
+		return bt_task(s, t, &o, 0);
+	}
 	if (o.nargs == 0) {
 		const struct kdx_task *t = kdx_task_current(s);
 		free(o.args);
 		if (!t)
 			return kdx_error_create(KDX_ERR_NOT_FOUND, "bt: no current task (try `bt PID`)");
-		return bt_task(s, t, &o, 0);
+		return o.g ? bt_group(s, t, &o, &count) : bt_task(s, t, &o, 0);
 	}
 	for (int i = 0; i < o.nargs; i++) {
 		const struct kdx_task *t;
@@ -491,7 +522,10 @@ static struct kdx_error *cmd_bt(struct kdx_session *s, int argc, char **argv)
 			kdx_session_report(s, kdx_error_prefix(err, "bt"));
 			continue;
 		}
-		kdx_session_report(s, bt_task(s, t, &o, count++ > 0));
+		if (o.g)
+			kdx_session_report(s, bt_group(s, t, &o, &count));
+		else
+			kdx_session_report(s, bt_task(s, t, &o, count++ > 0));
 	}
 	free(o.args);
 	return NULL;
@@ -499,7 +533,7 @@ static struct kdx_error *cmd_bt(struct kdx_session *s, int argc, char **argv)
 
 const struct kdx_command kdx_cmd_bt = {
 	.name = "bt",
-	.usage = "bt [-a|-c CPU[,CPU]] [-f|-F|-FF] [-l] [-s] [-x] [-t|-T] [-r] [-R SYMBOL] [PID | TASK]...",
+	.usage = "bt [-a|-c CPU[,CPU]|-p|-g] [-f|-F|-FF] [-l] [-s] [-x] [-t|-T] [-r] [-R SYMBOL] [PID | TASK]...",
 	.summary = "backtrace of a task (ORC unwinder)",
 	.help =
 	"Show the kernel stack backtrace of tasks, unwound with the kernel's ORC\n"
@@ -508,6 +542,8 @@ const struct kdx_command kdx_cmd_bt = {
 	"  PID | TASK   tasks to show (several allowed)\n"
 	"  -a           the active task of every online CPU\n"
 	"  -c CPU[,CPU] the active tasks of those CPUs (ranges: 0-3)\n"
+	"  -p           the panic task\n"
+	"  -g           every thread of the task's thread group\n"
 	"  -f           also show the stack words of each frame\n"
 	"  -F           like -f, but symbolic: text addresses as symbol+offset,\n"
 	"               slab objects as [cache]\n"

@@ -126,9 +126,6 @@ static struct kdx_error *read_header(struct kdx_vfile *vf, struct dd_header *h)
 	    (h->block_size & (h->block_size - 1)))
 		return kdx_error_create(KDX_ERR_FORMAT, "%s: bad kdump block size %" PRIu32,
 					vf->path, h->block_size);
-	if (h->block_size != 4096)
-		return kdx_error_create(KDX_ERR_UNSUPPORTED, "%s: block size %" PRIu32
-					" is not supported (x86_64 4 KiB pages only)", vf->path, h->block_size);
 	memset(h->sub, 0, sizeof(h->sub));
 	if (h->sub_hdr_size > 0) {
 		err = vf->pread(vf, h->block_size, h->sub, sizeof(h->sub));
@@ -448,6 +445,9 @@ struct kdx_error *kdx_diskdump_open(struct kdx_target *t, struct kdx_vfile *vf,
 	err = read_header(vf, &h);
 	if (err)
 		return err;
+	if (h.block_size != 4096)
+		return kdx_error_create(KDX_ERR_UNSUPPORTED, "%s: block size %" PRIu32
+					" is not supported (x86_64 4 KiB pages only)", vf->path, h.block_size);
 	d->block_size = h.block_size;
 	d->max_mapnr = h.max_mapnr;
 	d->bitmap_off = (uint64_t)(1 + h.sub_hdr_size) * h.block_size;

@@ -135,6 +135,15 @@ check "$t: bt -a shows every CPU" "$(seq 0 $((ncpus - 1)) | xargs)" \
 	"$(awk '/^PID: / { print $6 }' "$tmp/a" | sort -n | xargs)"
 
 # --- options -----------------------------------------------------------------
+# -g: the threads of a multi-threaded process (gt task TID TGID ...)
+tg=$(gt "$FIXDIR" task | awk '$2 != $3 { print $3; exit }')
+if [ -n "$tg" ]; then
+	check "$t: bt -g $tg shows its thread group" "$(gt "$FIXDIR" task | awk -v g="$tg" '$3 == g { print $2 }' | sort -n | xargs)" \
+		"$(kdx_cmd "bt -g $tg" 2>/dev/null | awk '/^PID: / { print $2 }' | sort -n | xargs)"
+fi
+if [ "$scenario" = sysrq ]; then
+	check "$t: bt -p is the trigger" "$trigger" "$(kdx_cmd "bt -p" 2>/dev/null | awk '/^PID: / { print $2; exit }')"
+fi
 kdx_cmd "bt -l" > "$tmp/l" 2>/dev/null
 if grep -qE '^    [^ ]+\.c: [0-9]+$' "$tmp/l"; then ok "$t: bt -l shows file: line"; else not_ok "$t: bt -l shows file: line" "    path.c: N" "$(sed -n 2,3p "$tmp/l")"; fi
 kdx_cmd "bt -s" > "$tmp/s" 2>/dev/null
