@@ -71,6 +71,7 @@ struct kdx_unwind {
 	uint64_t regs[KDX_NR_REGS];
 	int regs_full;          /* REGS holds the full register set of this context */
 	int level;
+	int nframes;            /* every frame handed out (exception frames too) */
 	int done;
 	struct kdx_error *deferred;
 };
@@ -625,7 +626,7 @@ struct kdx_error *kdx_unwind_next(struct kdx_unwind *u, struct kdx_frame *frame,
 		*done = 1;
 		return NULL;
 	}
-	if (u->level >= MAX_FRAMES) {
+	if (u->level >= MAX_FRAMES || u->nframes >= 2 * MAX_FRAMES) {
 		u->done = 1;
 		return kdx_error_create(KDX_ERR_INVALID, "more than %d frames: stopping", MAX_FRAMES);
 	}
@@ -634,6 +635,7 @@ struct kdx_error *kdx_unwind_next(struct kdx_unwind *u, struct kdx_frame *frame,
 		return kdx_error_create(KDX_ERR_INTERRUPTED, "interrupted");
 	}
 	*frame = u->pending;
+	u->nframes++;
 	frame->level = u->level;
 	if (!frame->is_exception && !frame->user_regs)
 		u->level++;
