@@ -759,6 +759,33 @@ int main(void)
 		return 0;
 	}
 
+	/* errors: one line saying what is wrong */
+	{
+		struct kdx_symtab *bst;
+		struct kdx_types *bty;
+		struct kdx_error *e = kdx_symtab_load_vmlinux("/nonexistent/vmlinux", &bst);
+		ok(e && e->code == KDX_ERR_IO, "missing vmlinux is an I/O error");
+		if (e)
+			printf("#   %s\n", e->message);
+		kdx_error_destroy(e);
+		e = kdx_symtab_load_vmlinux("/etc/passwd", &bst);
+		ok(e && e->code == KDX_ERR_FORMAT, "non-ELF vmlinux is a format error");
+		if (e)
+			printf("#   %s\n", e->message);
+		kdx_error_destroy(e);
+		e = kdx_types_open("/etc/passwd", "/nonexistent", &bty);
+		ok(e && e->code == KDX_ERR_FORMAT, "types of a non-ELF file: format error");
+		kdx_error_destroy(e);
+		/* an ELF file without DWARF: this test program itself is built
+		 * with -g, so use a system binary */
+		e = kdx_types_open("/bin/true", "/nonexistent", &bty);
+		ok(e && e->code == KDX_ERR_FORMAT && strstr(e->message, "debug"),
+		   "types of an ELF file without DWARF: format error naming the debuginfo");
+		if (e)
+			printf("#   %s\n", e->message);
+		kdx_error_destroy(e);
+	}
+
 	char cache[] = "/tmp/kdx-symtest-XXXXXX";
 	if (!mkdtemp(cache)) {
 		perror("mkdtemp");
