@@ -225,7 +225,7 @@ static const char *stack_label(const char *name)
 		{ "IRQ", "IRQ stack" }, { "NMI", "NMI exception stack" },
 		{ "#DF", "DOUBLEFAULT exception stack" }, { "#DB", "DEBUG exception stack" },
 		{ "#MC", "MCE exception stack" }, { "#VC", "VC exception stack" },
-		{ "#VC2", "VC2 exception stack" },
+		{ "#VC2", "VC2 exception stack" }, { "ENTRY", "entry trampoline stack" },
 	};
 	for (size_t i = 0; i < sizeof(labels) / sizeof(labels[0]); i++)
 		if (!strcmp(labels[i].name, name))

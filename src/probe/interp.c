@@ -194,7 +194,11 @@ int kv_to_str(struct interp *I, const struct node *at, const struct kdx_value *k
 	if (kv_to_int(I, at, kv, &i))
 		return -1;
 	char buf[32];
-	snprintf(buf, sizeof(buf), "%lld", (long long)i);
+	/* typed pointers print like crash shows them: hex */
+	if (t && t->kind == KDX_TYPE_POINTER)
+		snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long)i);
+	else
+		snprintf(buf, sizeof(buf), "%lld", (long long)i);
 	*ret = strdup(buf);
 	return 0;
 }
@@ -806,10 +810,20 @@ static int eval_member(struct interp *I, struct node *n, struct val *out)
 		goto fail;
 	struct kdx_value m;
 	memset(&m, 0, sizeof(m));
-	struct kdx_error *e = kdx_value_member(I->s, &b.kv, n->name, &m);
-	if (e) {
-		rt_kerr(I, n, e);
-		goto fail;
+	struct kdx_type *st = kv_type(&b.kv);
+	if (st && st == n->cache_type && b.kv.is_lvalue) {
+		kdx_value_lvalue(&m, n->cache_mtype, b.kv.addr + n->cache_off);
+	} else {
+		struct kdx_error *e = kdx_value_member(I->s, &b.kv, n->name, &m);
+		if (e) {
+			rt_kerr(I, n, e);
+			goto fail;
+		}
+		if (b.kv.is_lvalue && m.is_lvalue && !m.bit_size && !m.bit_offset && m.addr >= b.kv.addr) {
+			n->cache_type = st;
+			n->cache_mtype = m.type;
+			n->cache_off = m.addr - b.kv.addr;
+		}
 	}
 	val_free(out);
 	out->k = V_KV;

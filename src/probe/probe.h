@@ -173,6 +173,10 @@ struct node {
 	int builtin;            /* builtin id, -1 if none */
 	int ty;                 /* enum ptype */
 	struct kdx_type *ktype; /* static kernel type, if known */
+	/* N_MEMBER run-time cache: the member of struct CACHE_TYPE is at byte
+	 * CACHE_OFF with type CACHE_MTYPE (saves a lookup per hit). */
+	struct kdx_type *cache_type, *cache_mtype;
+	uint64_t cache_off;
 };
 
 enum pp_kind {
