@@ -31,6 +31,7 @@ struct bt_opts {
 	int a;          /* -a: active tasks of all CPUs */
 	int p;          /* -p: the panic task */
 	int g;          /* -g: every thread of the task's thread group */
+	int v;          /* -v: check every task's stack end magic */
 	int ncpus;      /* -c */
 	int cpus[MAX_CPU_ARGS];
 	const char *R;  /* -R SYMBOL */
@@ -94,6 +95,7 @@ static struct kdx_error *parse_opts(int argc, char **argv, struct bt_opts *o)
 			case 'a': o->a = 1; break;
 			case 'p': o->p = 1; break;
 			case 'g': o->g = 1; break;
+			case 'v': o->v = 1; break;
 			case 'c':
 			case 'R': {
 				const char *val = p[1] ? p + 1 : (i + 1 < argc ? argv[++i] : NULL);
@@ -431,6 +433,50 @@ static struct kdx_error *bt_task(struct kdx_session *s, const struct kdx_task *t
 	return r.err ? kdx_error_prefix(r.err, "bt") : NULL;
 }
 
+/*
+ * -v: stack overflow check. The word at the bottom of every task stack holds
+ * STACK_END_MAGIC (set_task_stack_end_magic); the init task's stack
+ * (init_stack) tells its value, so nothing is hardcoded.
+ */
+static struct kdx_error *bt_check_overflow(struct kdx_session *s)
+{
+	struct kdx_task *tasks;
+	size_t n, bad = 0;
+	uint64_t init_stack, magic;
+	struct kdx_error *err;
+
+	if ((err = kdx_symbol_lookup(s, "init_stack", &init_stack)) ||
+	    (err = kdx_read_u64(s, init_stack, &magic)))
+		return kdx_error_prefix(err, "bt -v: reading the stack end magic of init_stack");
+	magic &= 0xffffffffULL;
+	if ((err = kdx_tasks(s, &tasks, &n)))
+		return kdx_error_prefix(err, "bt -v");
+	for (size_t i = 0; i < n; i++) {
+		const struct kdx_task *t = &tasks[i];
+		uint64_t v;
+		if (kdx_interrupted(s))
+			return kdx_error_create(KDX_ERR_INTERRUPTED, "bt -v: interrupted");
+		if (!t->stack)
+			continue;
+		err = kdx_read_u64(s, t->stack, &v);
+		if (err) {
+			kdx_session_report(s, kdx_error_prefix(err, "bt -v: PID %d: stack end at %llx",
+							       t->pid, (unsigned long long)t->stack));
+			continue;
+		}
+		if ((v & 0xffffffffULL) == magic)
+			continue;
+		if (bad++)
+			fprintf(s->out, "\n");
+		kdx_print_task_header(s, t);
+		fprintf(s->out, "  possible stack overflow: %llx: %llx != STACK_END_MAGIC (%llx)\n",
+			(unsigned long long)t->stack, (unsigned long long)v, (unsigned long long)magic);
+	}
+	if (!bad)
+		fprintf(s->out, "No stack overflows detected\n");
+	return NULL;
+}
+
 /* -g: every thread of T's thread group, in ps order. */
 static struct kdx_error *bt_group(struct kdx_session *s, const struct kdx_task *t,
 				  const struct bt_opts *o, int *count)
@@ -501,6 +547,10 @@ static struct kdx_error *cmd_bt(struct kdx_session *s, int argc, char **argv)
 		free(o.args);
 		return NULL;
 	}
+	if (o.v) {
+		free(o.args);
+		return bt_check_overflow(s);
+	}
 	if (o.p) {
 		const struct kdx_task *t = kdx_task_panic(s);
 		free(o.args);
@@ -533,7 +583,7 @@ static struct kdx_error *cmd_bt(struct kdx_session *s, int argc, char **argv)
 
 const struct kdx_command kdx_cmd_bt = {
 	.name = "bt",
-	.usage = "bt [-a|-c CPU[,CPU]|-p|-g] [-f|-F|-FF] [-l] [-s] [-x] [-t|-T] [-r] [-R SYMBOL] [PID | TASK]...",
+	.usage = "bt [-a|-c CPU[,CPU]|-p|-g|-v] [-f|-F|-FF] [-l] [-s] [-x] [-t|-T] [-r] [-R SYMBOL] [PID | TASK]...",
 	.summary = "backtrace of a task (ORC unwinder)",
 	.help =
 	"Show the kernel stack backtrace of tasks, unwound with the kernel's ORC\n"
@@ -544,6 +594,7 @@ const struct kdx_command kdx_cmd_bt = {
 	"  -c CPU[,CPU] the active tasks of those CPUs (ranges: 0-3)\n"
 	"  -p           the panic task\n"
 	"  -g           every thread of the task's thread group\n"
+	"  -v           check every task's stack for an overflow (STACK_END_MAGIC)\n"
 	"  -f           also show the stack words of each frame\n"
 	"  -F           like -f, but symbolic: text addresses as symbol+offset,\n"
 	"               slab objects as [cache]\n"

@@ -162,6 +162,8 @@ if [ "$nf" -gt 0 ]; then ok "$t: bt -f shows frame words ($nf lines)"; else not_
 kdx_cmd "bt -t" > "$tmp/tt" 2>/dev/null
 if grep -q 'START: ' "$tmp/tt" && grep -qE '^  \[[0-9a-f]+\] [A-Za-z_]' "$tmp/tt"; then ok "$t: bt -t lists text symbols"; else not_ok "$t: bt -t lists text symbols"; fi
 
+check "$t: bt -v finds no stack overflow" "No stack overflows detected" "$(kdx_cmd "bt -v" 2>&1)"
+
 # --- files: gt fd / cwd / root ----------------------------------------------
 fdpids=$(gt "$FIXDIR" fd | awk '{ print $2 }' | sort -un | xargs)
 kdx_cmd "files $fdpids" > "$tmp/files" 2> "$tmp/files.err"
