@@ -1024,14 +1024,19 @@ struct kdx_error *probe_check(struct pscript *sc, struct kdx_types *types)
 	for (size_t i = 0; i < nsc; i++) {
 		if (!C.err) {
 			char **names = arena_alloc(&sc->arena, (scopes[i].n + 1) * sizeof(char *));
-			for (int k = 0; k < scopes[i].n; k++)
+			int *types = arena_alloc(&sc->arena, (scopes[i].n + 1) * sizeof(int));
+			for (int k = 0; k < scopes[i].n; k++) {
 				names[k] = scopes[i].names[k];
+				types[k] = scopes[i].types[k];
+			}
 			if (i < sc->nprobes) {
 				sc->probes[i]->nlocals = scopes[i].n;
 				sc->probes[i]->locals = names;
+				sc->probes[i]->ltypes = types;
 			} else {
 				sc->funcs[i - sc->nprobes]->nlocals = scopes[i].n;
 				sc->funcs[i - sc->nprobes]->locals = names;
+				sc->funcs[i - sc->nprobes]->ltypes = types;
 			}
 		}
 		free(scopes[i].names);

@@ -1124,6 +1124,8 @@ static int eval_in(struct interp *I, struct node *n, struct val *out)
 	return 0;
 }
 
+static void init_locals(struct val *frame, int n, const int *types, int from);
+
 static int call_user(struct interp *I, struct node *n, struct val *out)
 {
 	struct pfunc *f = n->fn;
@@ -1134,6 +1136,7 @@ static int call_user(struct interp *I, struct node *n, struct val *out)
 	if (!frame)
 		abort();
 	int r = 0;
+	init_locals(frame, f->nlocals, f->ltypes, f->nparams);
 	for (int i = 0; i < f->nparams && !r; i++)
 		r = eval(I, n->v[i], &frame[i]);
 	if (r) {
@@ -1626,11 +1629,12 @@ int exec_body(struct interp *I, struct node *body)
 	return 0;
 }
 
-static void init_locals(struct interp *I, struct val *frame, int n)
+/* Locals start as 0, or "" for the ones the checker typed as strings. */
+static void init_locals(struct val *frame, int n, const int *types, int from)
 {
-	(void)I;
-	for (int i = 0; i < n; i++)
-		memset(&frame[i], 0, sizeof(frame[i]));
+	for (int i = from; i < n; i++)
+		if (types && types[i] == TY_STR)
+			val_set_str(&frame[i], "");
 }
 
 int probe_hit(struct interp *I, struct pprobe *p)
@@ -1638,7 +1642,7 @@ int probe_hit(struct interp *I, struct pprobe *p)
 	struct val *frame = calloc((size_t)(p->nlocals ? p->nlocals : 1), sizeof(*frame));
 	if (!frame)
 		abort();
-	init_locals(I, frame, p->nlocals);
+	init_locals(frame, p->nlocals, p->ltypes, 0);
 	I->locals = frame;
 	I->actions = 0;
 	I->nesting = 0;

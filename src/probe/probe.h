@@ -200,6 +200,7 @@ struct pprobe {
 	struct node *body;
 	int nlocals;
 	char **locals;
+	int *ltypes;            /* enum ptype of each local (strings start "") */
 	int line, col;
 };
 
@@ -211,6 +212,7 @@ struct pfunc {
 	struct node *body;
 	int nlocals;
 	char **locals;
+	int *ltypes;
 	int rettype;
 	int line, col;
 };
