@@ -162,6 +162,12 @@ if [ "$nf" -gt 0 ]; then ok "$t: bt -f shows frame words ($nf lines)"; else not_
 kdx_cmd "bt -t" > "$tmp/tt" 2>/dev/null
 if grep -q 'START: ' "$tmp/tt" && grep -qE '^  \[[0-9a-f]+\] [A-Za-z_]' "$tmp/tt"; then ok "$t: bt -t lists text symbols"; else not_ok "$t: bt -t lists text symbols"; fi
 
+# -S: restarting at frame #3's slot gives the same frames from #3 on.
+slot=$(awk '/^ #3 \[/ { s = $2; gsub(/[][]/, "", s); print s; exit }' "$tmp/panic")
+if [ -n "$slot" ]; then
+	check "$t: bt -S at frame #3's slot" "$(awk '/^ ?#[0-9]+ \[/ { if (++n > 3) print $3 }' "$tmp/panic" | xargs)" \
+		"$(kdx_cmd "bt -S $slot" 2>/dev/null | awk '/^ ?#[0-9]+ \[/ { print $3 }' | xargs)"
+fi
 check "$t: bt -v finds no stack overflow" "No stack overflows detected" "$(kdx_cmd "bt -v" 2>&1)"
 
 # --- files: gt fd / cwd / root ----------------------------------------------
