@@ -179,7 +179,7 @@ static char *command_generator(const char *text, int state)
 		index = 0;
 		len = strlen(text);
 	}
-	while ((c = kdx_commands[index]) != NULL) {
+	while ((c = kdx_command_at(index)) != NULL) {
 		index++;
 		if (!strncmp(c->name, text, len))
 			return strdup(c->name);

@@ -29,9 +29,13 @@ struct bt_opts {
 	int t, T;       /* -t / -T: text symbols on the stack */
 	int r;          /* -r: raw stack */
 	int a;          /* -a: active tasks of all CPUs */
+	int p;          /* -p: the panic task */
+	int g;          /* -g: every thread of the task's thread group */
+	int v;          /* -v: check every task's stack end magic */
 	int ncpus;      /* -c */
 	int cpus[MAX_CPU_ARGS];
 	const char *R;  /* -R SYMBOL */
+	uint64_t start_sp, start_ip;  /* -S SP, -I IP */
 	int nargs;      /* task arguments */
 	char **args;
 };
@@ -90,14 +94,23 @@ static struct kdx_error *parse_opts(int argc, char **argv, struct bt_opts *o)
 			case 'T': o->T = 1; break;
 			case 'r': o->r = 1; break;
 			case 'a': o->a = 1; break;
+			case 'p': o->p = 1; break;
+			case 'g': o->g = 1; break;
+			case 'v': o->v = 1; break;
 			case 'c':
+			case 'S':
+			case 'I':
 			case 'R': {
 				const char *val = p[1] ? p + 1 : (i + 1 < argc ? argv[++i] : NULL);
 				if (!val)
 					return kdx_error_create(KDX_ERR_SYNTAX, "bt: -%c needs an argument", *p);
 				if (*p == 'R')
 					o->R = val;
-				else {
+				else if (*p == 'S' || *p == 'I') {
+					struct kdx_error *err = kdx_parse_u64(val, 1, *p == 'S' ? &o->start_sp : &o->start_ip);
+					if (err)
+						return kdx_error_prefix(err, "bt -%c", *p);
+				} else {
 					struct kdx_error *err = parse_cpus(o, val);
 					if (err)
 						return err;
@@ -113,6 +126,8 @@ next_arg:;
 	}
 	if (o->F > 2)
 		o->F = 2;
+	if (o->start_ip && !o->start_sp)
+		return kdx_error_create(KDX_ERR_SYNTAX, "bt: -I needs -S (the stack address to start at)");
 	return NULL;
 }
 
@@ -221,7 +236,7 @@ static const char *stack_label(const char *name)
 		{ "IRQ", "IRQ stack" }, { "NMI", "NMI exception stack" },
 		{ "#DF", "DOUBLEFAULT exception stack" }, { "#DB", "DEBUG exception stack" },
 		{ "#MC", "MCE exception stack" }, { "#VC", "VC exception stack" },
-		{ "#VC2", "VC2 exception stack" },
+		{ "#VC2", "VC2 exception stack" }, { "ENTRY", "entry trampoline stack" },
 	};
 	for (size_t i = 0; i < sizeof(labels) / sizeof(labels[0]); i++)
 		if (!strcmp(labels[i].name, name))
@@ -235,10 +250,12 @@ struct bt_result {
 	struct kdx_error *err;   /* why unwinding stopped early, or NULL */
 };
 
-static struct kdx_error *collect(struct kdx_session *s, const struct kdx_task *t, struct bt_result *r)
+static struct kdx_error *collect(struct kdx_session *s, const struct kdx_task *t,
+			       const struct bt_opts *o, struct bt_result *r)
 {
 	struct kdx_unwind *u;
-	struct kdx_error *err = kdx_unwind_start(s, t, &u);
+	struct kdx_error *err = o->start_sp ? kdx_unwind_start_at(s, t, o->start_ip, o->start_sp, &u)
+					    : kdx_unwind_start(s, t, &u);
 
 	memset(r, 0, sizeof(*r));
 	if (err)
@@ -392,7 +409,7 @@ static struct kdx_error *bt_task(struct kdx_session *s, const struct kdx_task *t
 				 const struct bt_opts *o, int separate)
 {
 	struct bt_result r;
-	struct kdx_error *err = collect(s, t, &r);
+	struct kdx_error *err = collect(s, t, o, &r);
 
 	if (o->R) {
 		int m = !err && matches_R(s, &r, o->R);
@@ -425,6 +442,70 @@ static struct kdx_error *bt_task(struct kdx_session *s, const struct kdx_task *t
 		return kdx_error_prefix(err, "bt");
 	}
 	return r.err ? kdx_error_prefix(r.err, "bt") : NULL;
+}
+
+/*
+ * -v: stack overflow check. The word at the bottom of every task stack holds
+ * STACK_END_MAGIC (set_task_stack_end_magic); the init task's stack
+ * (init_stack) tells its value, so nothing is hardcoded.
+ */
+static struct kdx_error *bt_check_overflow(struct kdx_session *s)
+{
+	struct kdx_task *tasks;
+	size_t n, bad = 0;
+	uint64_t init_stack, magic;
+	struct kdx_error *err;
+
+	if ((err = kdx_symbol_lookup(s, "init_stack", &init_stack)) ||
+	    (err = kdx_read_u64(s, init_stack, &magic)))
+		return kdx_error_prefix(err, "bt -v: reading the stack end magic of init_stack");
+	magic &= 0xffffffffULL;
+	if ((err = kdx_tasks(s, &tasks, &n)))
+		return kdx_error_prefix(err, "bt -v");
+	for (size_t i = 0; i < n; i++) {
+		const struct kdx_task *t = &tasks[i];
+		uint64_t v;
+		if (kdx_interrupted(s))
+			return kdx_error_create(KDX_ERR_INTERRUPTED, "bt -v: interrupted");
+		if (!t->stack)
+			continue;
+		err = kdx_read_u64(s, t->stack, &v);
+		if (err) {
+			kdx_session_report(s, kdx_error_prefix(err, "bt -v: PID %d: stack end at %llx",
+							       t->pid, (unsigned long long)t->stack));
+			continue;
+		}
+		if ((v & 0xffffffffULL) == magic)
+			continue;
+		if (bad++)
+			fprintf(s->out, "\n");
+		kdx_print_task_header(s, t);
+		fprintf(s->out, "  possible stack overflow: %llx: %llx != STACK_END_MAGIC (%llx)\n",
+			(unsigned long long)t->stack, (unsigned long long)v, (unsigned long long)magic);
+	}
+	if (!bad)
+		fprintf(s->out, "No stack overflows detected\n");
+	return NULL;
+}
+
+/* -g: every thread of T's thread group, in ps order. */
+static struct kdx_error *bt_group(struct kdx_session *s, const struct kdx_task *t,
+				  const struct bt_opts *o, int *count)
+{
+	struct kdx_task *tasks;
+	size_t n;
+	struct kdx_error *err = kdx_tasks(s, &tasks, &n);
+
+	if (err)
+		return kdx_error_prefix(err, "bt -g");
+	for (size_t i = 0; i < n; i++) {
+		if (tasks[i].tgid != t->tgid || tasks[i].is_idle)
+			continue;
+		if (kdx_interrupted(s))
+			return kdx_error_create(KDX_ERR_INTERRUPTED, "bt: interrupted");
+		kdx_session_report(s, bt_task(s, &tasks[i], o, (*count)++ > 0));
+	}
+	return NULL;
 }
 
 static struct kdx_error *bt_run_task(struct kdx_session *s, const struct kdx_task *t, int argc,
@@ -477,12 +558,23 @@ static struct kdx_error *cmd_bt(struct kdx_session *s, int argc, char **argv)
 		free(o.args);
 		return NULL;
 	}
+	if (o.v) {
+		free(o.args);
+		return bt_check_overflow(s);
+	}
+	if (o.p) {
+		const struct kdx_task *t = kdx_task_panic(s);
+		free(o.args);
+		if (!t)
+			return kdx_error_create(KDX_ERR_NOT_FOUND, "bt -p: no panic task in this dump");
+		return bt_task(s, t, &o, 0);
+	}
 	if (o.nargs == 0) {
 		const struct kdx_task *t = kdx_task_current(s);
 		free(o.args);
 		if (!t)
 			return kdx_error_create(KDX_ERR_NOT_FOUND, "bt: no current task (try `bt PID`)");
-		return bt_task(s, t, &o, 0);
+		return o.g ? bt_group(s, t, &o, &count) : bt_task(s, t, &o, 0);
 	}
 	for (int i = 0; i < o.nargs; i++) {
 		const struct kdx_task *t;
@@ -491,7 +583,10 @@ static struct kdx_error *cmd_bt(struct kdx_session *s, int argc, char **argv)
 			kdx_session_report(s, kdx_error_prefix(err, "bt"));
 			continue;
 		}
-		kdx_session_report(s, bt_task(s, t, &o, count++ > 0));
+		if (o.g)
+			kdx_session_report(s, bt_group(s, t, &o, &count));
+		else
+			kdx_session_report(s, bt_task(s, t, &o, count++ > 0));
 	}
 	free(o.args);
 	return NULL;
@@ -499,7 +594,7 @@ static struct kdx_error *cmd_bt(struct kdx_session *s, int argc, char **argv)
 
 const struct kdx_command kdx_cmd_bt = {
 	.name = "bt",
-	.usage = "bt [-a|-c CPU[,CPU]] [-f|-F|-FF] [-l] [-s] [-x] [-t|-T] [-r] [-R SYMBOL] [PID | TASK]...",
+	.usage = "bt [-a|-c CPU[,CPU]|-p|-g|-v] [-S SP [-I IP]] [-f|-F|-FF] [-l] [-s] [-x] [-t|-T] [-r] [-R SYMBOL] [PID | TASK]...",
 	.summary = "backtrace of a task (ORC unwinder)",
 	.help =
 	"Show the kernel stack backtrace of tasks, unwound with the kernel's ORC\n"
@@ -508,6 +603,9 @@ const struct kdx_command kdx_cmd_bt = {
 	"  PID | TASK   tasks to show (several allowed)\n"
 	"  -a           the active task of every online CPU\n"
 	"  -c CPU[,CPU] the active tasks of those CPUs (ranges: 0-3)\n"
+	"  -p           the panic task\n"
+	"  -g           every thread of the task's thread group\n"
+	"  -v           check every task's stack for an overflow (STACK_END_MAGIC)\n"
 	"  -f           also show the stack words of each frame\n"
 	"  -F           like -f, but symbolic: text addresses as symbol+offset,\n"
 	"               slab objects as [cache]\n"
@@ -518,6 +616,9 @@ const struct kdx_command kdx_cmd_bt = {
 	"  -T           the same, from the bottom of the stack\n"
 	"  -r           raw dump of the whole task stack\n"
 	"  -R SYMBOL    only if a frame is in SYMBOL (for `foreach bt -R SYMBOL`)\n"
+	"  -S SP        start at stack address SP (it holds a return address), for\n"
+	"               stacks whose beginning is corrupted; -I IP: start at text\n"
+	"               address IP with stack pointer SP\n"
 	"\n"
 	"Output as crash's:\n"
 	"  PID: 266      TASK: ffff8e9dc31a20c0  CPU: 1    COMMAND: \"sh\"\n"

@@ -27,7 +27,10 @@ struct kdx_command {
 /* The table of all commands, NULL-terminated. */
 extern const struct kdx_command *const kdx_commands[];
 
+/* Built-in commands, then those registered by extensions (extension.h). */
 const struct kdx_command *kdx_command_find(const char *name);
+/* The I-th command of that combined list, NULL past the end. */
+const struct kdx_command *kdx_command_at(size_t i);
 
 /* A usage error for CMD: "usage: ..." */
 struct kdx_error *kdx_command_usage(const struct kdx_command *cmd);

@@ -7,8 +7,9 @@ static struct kdx_error *cmd_help(struct kdx_session *s, int argc, char **argv)
 {
 	if (argc == 1) {
 		fprintf(s->out, "kdx commands (help CMD for details):\n\n");
-		for (size_t i = 0; kdx_commands[i]; i++)
-			fprintf(s->out, "  %-10s %s\n", kdx_commands[i]->name, kdx_commands[i]->summary);
+		const struct kdx_command *c;
+		for (size_t i = 0; (c = kdx_command_at(i)) != NULL; i++)
+			fprintf(s->out, "  %-10s %s\n", c->name, c->summary);
 		fprintf(s->out, "\nAfter any command: `| shell pipeline`, `> file`, `>> file`; `!cmd` runs a shell command.\n");
 		return NULL;
 	}

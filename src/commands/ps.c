@@ -29,6 +29,7 @@ enum {
 	PS_ACTIVE = 1 << 12,   /* -A */
 	PS_POLICY = 1 << 13,   /* -y */
 	PS_CPU = 1 << 14,      /* -C */
+	PS_RLIMIT = 1 << 15,   /* -r */
 };
 
 struct ps_ctx {
@@ -365,6 +366,48 @@ static void print_args(struct kdx_session *s, const struct kdx_task *t)
 	fputc('\n', s->out);
 }
 
+/* ps -r: the resource limits of the task's signal_struct. The RLIMIT_*
+ * numbers are user-space ABI (asm-generic/resource.h). */
+static void print_rlimits(struct kdx_session *s, const struct kdx_task *t)
+{
+	static const char *const names[] = {
+		"CPU", "FSIZE", "DATA", "STACK", "CORE", "RSS", "NPROC", "NOFILE",
+		"MEMLOCK", "AS", "LOCKS", "SIGPENDING", "MSGQUEUE", "NICE", "RTPRIO", "RTTIME",
+	};
+	struct kdx_kfield f;
+	uint64_t lim[32];
+	struct kdx_error *err;
+
+	print_header_line(s, t, 0);
+	err = kdx_kmember(s, "signal_struct", "rlim", &f);
+	if (!err && !t->signal)
+		err = kdx_error_create(KDX_ERR_NOT_FOUND, "pid %d has no signal_struct (exiting)", t->pid);
+	if (!err && (f.size > sizeof(lim) || f.size < 16))
+		err = kdx_error_create(KDX_ERR_FORMAT, "unexpected signal_struct.rlim size %llu",
+				       (unsigned long long)f.size);
+	if (!err)
+		err = kdx_read(s, t->signal + f.off, lim, f.size);
+	if (err) {
+		kdx_session_report(s, kdx_error_prefix(err, "ps -r"));
+		return;
+	}
+	fprintf(s->out, "      RLIMIT     CURRENT       MAXIMUM  \n");
+	for (size_t i = 0; i < f.size / 16 && i < sizeof(names) / sizeof(names[0]); i++) {
+		char v[2][24], c[2][24];
+		for (int k = 0; k < 2; k++) {
+			uint64_t x = lim[2 * i + k];
+			if (x == ~0ull)
+				snprintf(v[k], sizeof(v[k]), "(unlimited)");
+			else
+				snprintf(v[k], sizeof(v[k]), "%llu", (unsigned long long)x);
+			int l = (int)strlen(v[k]), left = l < 11 ? (11 - l) / 2 : 0;
+			snprintf(c[k], sizeof(c[k]), "%*s%s%*s", left, "", v[k],
+				 l < 11 ? 11 - l - left : 0, "");
+		}
+		fprintf(s->out, "%12s   %s   %s\n", names[i], c[0], c[1]);
+	}
+}
+
 static void print_summary(struct kdx_session *s, const struct kdx_task **list, size_t n)
 {
 	static const char *const order[] = { "RU", "IN", "UN", "ID", "ST", "TR", "ZO", "DE", "WA", "PA", "NE", "??" };
@@ -378,50 +421,104 @@ static void print_summary(struct kdx_session *s, const struct kdx_task **list, s
 	}
 }
 
-static const char *const ps_usage =
-	"ps [-k|-u|-G|-y policy] [-s] [-p|-c|-t|-l|-m|-a|-g|-S|-A] [-C cpu] [pid | task | command | 'regex'] ...";
+static struct kdx_error *parse_opts(struct ps_ctx *pc, int argc, char **argv);
 
-static struct kdx_error *cmd_ps(struct kdx_session *s, int argc, char **argv)
+/* foreach ... ps [-options]: one task (the column header once). */
+static struct kdx_error *ps_run_task(struct kdx_session *s, const struct kdx_task *t,
+				     int argc, char **argv, unsigned flags)
 {
 	struct ps_ctx pc = { 0 };
+	struct kdx_error *err = parse_opts(&pc, argc, argv);
+	uint64_t psz = s->target && s->target->page_size ? s->target->page_size : 4096;
+
+	if (err)
+		return err;
+	if ((err = kdx_tasks(s, &pc.tasks, &pc.n)))
+		return err;
+	if (!passes_filters(&pc, t))
+		return NULL;
+	if (pc.flags & PS_LAST) {
+		const struct kdx_task *one = t;
+		print_last(s, &pc, &one, 1);
+	} else if (pc.flags & PS_TIMES) {
+		uint64_t uptime = 0;
+		kdx_ok(kdx_uptime_ns(s, &uptime));
+		print_times(s, t, uptime);
+	} else if (pc.flags & PS_PARENTS) {
+		print_parents(s, t);
+	} else if (pc.flags & PS_CHILDREN) {
+		print_children(s, &pc, t);
+	} else if (pc.flags & PS_GROUP) {
+		print_group(s, &pc, t);
+	} else if (pc.flags & PS_ARGS) {
+		print_args(s, t);
+	} else if (pc.flags & PS_RLIMIT) {
+		print_rlimits(s, t);
+	} else {
+		if (flags & KDX_PERTASK_FIRST)
+			fprintf(s->out, "%s", pc.flags & PS_KSTACK
+				? "      PID    PPID  CPU      KSTACKP      ST  %MEM      VSZ      RSS  COMM\n"
+				: "      PID    PPID  CPU       TASK        ST  %MEM      VSZ      RSS  COMM\n");
+		print_row(s, &pc, t, kdx_totalram_pages(s) * (psz / 1024));
+	}
+	return NULL;
+}
+
+static const char *const ps_usage =
+	"ps [-k|-u|-G|-y policy] [-s] [-p|-c|-t|-l|-m|-a|-g|-r|-S|-A] [-C cpu] [pid | task | command | 'regex'] ...";
+
+static struct kdx_error *parse_opts(struct ps_ctx *pc, int argc, char **argv)
+{
 	struct kdx_error *err;
-	int c, any_arg = 0;
+	int c;
 
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt(argc, argv, "kuGspctlmagSAy:C:")) != -1) {
+	while ((c = getopt(argc, argv, "kuGspctlmagrSAy:C:")) != -1) {
 		switch (c) {
-		case 'k': pc.flags |= PS_KERNEL; break;
-		case 'u': pc.flags |= PS_USER; break;
-		case 'G': pc.flags |= PS_LEADERS; break;
-		case 's': pc.flags |= PS_KSTACK; break;
-		case 'p': pc.flags |= PS_PARENTS; break;
-		case 'c': pc.flags |= PS_CHILDREN; break;
-		case 't': pc.flags |= PS_TIMES; break;
-		case 'l': pc.flags |= PS_LAST; break;
-		case 'm': pc.flags |= PS_LAST | PS_SINCE; break;
-		case 'a': pc.flags |= PS_ARGS; break;
-		case 'g': pc.flags |= PS_GROUP; break;
-		case 'S': pc.flags |= PS_SUMMARY; break;
-		case 'A': pc.flags |= PS_ACTIVE; break;
+		case 'k': pc->flags |= PS_KERNEL; break;
+		case 'u': pc->flags |= PS_USER; break;
+		case 'G': pc->flags |= PS_LEADERS; break;
+		case 's': pc->flags |= PS_KSTACK; break;
+		case 'p': pc->flags |= PS_PARENTS; break;
+		case 'c': pc->flags |= PS_CHILDREN; break;
+		case 't': pc->flags |= PS_TIMES; break;
+		case 'l': pc->flags |= PS_LAST; break;
+		case 'm': pc->flags |= PS_LAST | PS_SINCE; break;
+		case 'a': pc->flags |= PS_ARGS; break;
+		case 'g': pc->flags |= PS_GROUP; break;
+		case 'r': pc->flags |= PS_RLIMIT; break;
+		case 'S': pc->flags |= PS_SUMMARY; break;
+		case 'A': pc->flags |= PS_ACTIVE; break;
 		case 'y':
-			pc.flags |= PS_POLICY;
-			if ((err = parse_policy(optarg, &pc.policy)))
+			pc->flags |= PS_POLICY;
+			if ((err = parse_policy(optarg, &pc->policy)))
 				return err;
 			break;
 		case 'C':
-			pc.flags |= PS_CPU;
+			pc->flags |= PS_CPU;
 			if (!kdx_is_number(optarg))
 				return kdx_error_create(KDX_ERR_SYNTAX, "ps -C: not a CPU number: %s", optarg);
-			pc.cpu = atoi(optarg);
+			pc->cpu = atoi(optarg);
 			break;
 		default:
 			return kdx_error_create(KDX_ERR_SYNTAX, "ps: invalid option -%c; usage: %s",
 						optopt, ps_usage);
 		}
 	}
-	if ((pc.flags & PS_KERNEL) && (pc.flags & PS_USER))
+	if ((pc->flags & PS_KERNEL) && (pc->flags & PS_USER))
 		return kdx_error_create(KDX_ERR_SYNTAX, "ps: -k and -u exclude each other");
+	return NULL;
+}
+
+static struct kdx_error *cmd_ps(struct kdx_session *s, int argc, char **argv)
+{
+	struct ps_ctx pc = { 0 };
+	struct kdx_error *err;
+	int any_arg = 0;
+
+	if ((err = parse_opts(&pc, argc, argv)))
+		return err;
 	if ((err = kdx_tasks(s, &pc.tasks, &pc.n)))
 		return err;
 	pc.sel = calloc(pc.n ? pc.n : 1, 1);
@@ -457,7 +554,7 @@ static struct kdx_error *cmd_ps(struct kdx_session *s, int argc, char **argv)
 		print_summary(s, list, n);
 	} else if (pc.flags & PS_LAST) {
 		print_last(s, &pc, list, n);
-	} else if (pc.flags & (PS_TIMES | PS_PARENTS | PS_CHILDREN | PS_ARGS | PS_GROUP)) {
+	} else if (pc.flags & (PS_TIMES | PS_PARENTS | PS_CHILDREN | PS_ARGS | PS_GROUP | PS_RLIMIT)) {
 		uint64_t uptime = 0;
 		if (pc.flags & PS_TIMES)
 			kdx_ok(kdx_uptime_ns(s, &uptime));
@@ -470,6 +567,8 @@ static struct kdx_error *cmd_ps(struct kdx_session *s, int argc, char **argv)
 				print_children(s, &pc, list[i]);
 			else if (pc.flags & PS_GROUP)
 				print_group(s, &pc, list[i]);
+			else if (pc.flags & PS_RLIMIT)
+				print_rlimits(s, list[i]);
 			else
 				print_args(s, list[i]);
 			if (i + 1 < n && !(pc.flags & PS_ARGS))
@@ -493,7 +592,7 @@ static struct kdx_error *cmd_ps(struct kdx_session *s, int argc, char **argv)
 
 const struct kdx_command kdx_cmd_ps = {
 	.name = "ps",
-	.usage = "ps [-k|-u|-G|-y policy] [-s] [-p|-c|-t|-l|-m|-a|-g|-S|-A] [-C cpu] [pid | task | command | 'regex'] ...",
+	.usage = "ps [-k|-u|-G|-y policy] [-s] [-p|-c|-t|-l|-m|-a|-g|-r|-S|-A] [-C cpu] [pid | task | command | 'regex'] ...",
 	.summary = "process status: every process and thread",
 	.help =
 	"  Lists every task (process and thread, and each CPU's idle task) as crash does:\n"
@@ -518,6 +617,8 @@ const struct kdx_command kdx_cmd_ps = {
 	"    -g  the threads of the task's thread group\n"
 	"    -a  command-line arguments and environment, read from the task's user\n"
 	"        memory through its page tables (filtered dumps lack user pages)\n"
+	"    -r  resource limits (current and maximum)\n"
 	"    -S  number of tasks in each state\n",
 	.run = cmd_ps,
+	.run_task = ps_run_task,
 };

@@ -160,13 +160,27 @@ static struct kdx_error *display_string(struct rd *r, uint64_t addr, uint64_t ma
 	uint64_t line_addr = addr;
 	unsigned char c;
 
+	unsigned char chunk[4096];
+	uint64_t chunk_start = 0, chunk_len = 0;
+
 	for (uint64_t i = 0; i < maxlen; i++) {
-		struct kdx_error *err = rd_read(r, addr + i, &c, 1);
-		if (err) {
-			if (n)
-				fprintf(s->out, "%016llx:  %.*s\n", (unsigned long long)line_addr, (int)n, line);
-			return err;
+		if (i >= chunk_start + chunk_len) {
+			/* read up to the end of the page: one read per page, and a
+			 * string that ends before an unreadable page still prints */
+			uint64_t a = addr + i;
+			uint64_t len = 4096 - (a & 4095);
+			if (len > maxlen - i)
+				len = maxlen - i;
+			struct kdx_error *err = rd_read(r, a, chunk, len);
+			if (err) {
+				if (n)
+					fprintf(s->out, "%016llx:  %.*s\n", (unsigned long long)line_addr, (int)n, line);
+				return err;
+			}
+			chunk_start = i;
+			chunk_len = len;
 		}
+		c = chunk[i - chunk_start];
 		if (c == 0)
 			break;
 		if (c == '\n' || n == 60) {

@@ -124,6 +124,29 @@ static struct kdx_error *print_object(struct kdx_session *s, const char *kind, s
 	char *text;
 
 	kdx_value_lvalue(&obj, t, addr);
+	if (flags & KDX_FMT_OFFSETS) {
+		/* crash: -o with an address shows where each member lives */
+		if (nmembers) {
+			for (int i = 0; i < nmembers; i++) {
+				struct kdx_type *mt;
+				uint64_t bo;
+				uint32_t bs;
+				if ((err = kdx_type_member(s->types, t, members[i], &mt, &bo, &bs)))
+					return err;
+				const char *leaf = strrchr(members[i], '.');
+				char *decl = kdx_type_to_string(mt, leaf ? leaf + 1 : members[i]);
+				fprintf(s->out, "  [%llx] %s;\n", (unsigned long long)(addr + bo / 8),
+					decl ? decl : members[i]);
+				free(decl);
+			}
+			return NULL;
+		}
+		if ((err = kdx_type_format_definition_at(s, t, flags, 1, addr, &text)))
+			return err;
+		fprintf(s->out, "%s\n", text);
+		free(text);
+		return NULL;
+	}
 	if (!nmembers) {
 		if ((err = kdx_value_format(s, &obj, flags, 0, &text)))
 			return err;
@@ -270,7 +293,8 @@ struct kdx_error *kdx_datatype_run(struct kdx_session *s, const struct kdx_comma
 				err = kdx_error_create(KDX_ERR_INTERRUPTED, "interrupted");
 				break;
 			}
-			err = print_object(s, kind, t, addr + (uint64_t)i * size, members, nmembers, flags);
+			err = print_object(s, kind, t, addr + (uint64_t)i * size, members, nmembers,
+					   flags | (offsets ? KDX_FMT_OFFSETS : 0));
 		}
 	}
 	free(cpus);
@@ -300,6 +324,7 @@ const struct kdx_command kdx_cmd_struct = {
 "  struct NAME.m                the member's declaration (-o: with its offset)\n"
 "  -c COUNT, or COUNT after ADDR: COUNT consecutive objects\n"
 "  ADDR:CPUSPEC                 a per-CPU object: runqueues:1, runqueues:a\n"
+"  struct -o NAME ADDR          the definition with each member's address\n"
 "  -x / -d                      hexadecimal / decimal integers\n"
 "  Module types need the module's debuginfo (mod -s).\n",
 	.run = cmd_struct,

@@ -10,9 +10,11 @@
 #include <string.h>
 
 #include "util.h"
+#include "extension.h"
 
 extern const struct kdx_command kdx_cmd_bt;
 extern const struct kdx_command kdx_cmd_eval;
+extern const struct kdx_command kdx_cmd_extend;
 extern const struct kdx_command kdx_cmd_files;
 extern const struct kdx_command kdx_cmd_foreach;
 extern const struct kdx_command kdx_cmd_help;
@@ -40,6 +42,7 @@ extern const struct kdx_command kdx_cmd_whatis;
 const struct kdx_command *const kdx_commands[] = {
 	&kdx_cmd_bt,
 	&kdx_cmd_eval,
+	&kdx_cmd_extend,
 	&kdx_cmd_files,
 	&kdx_cmd_foreach,
 	&kdx_cmd_help,
@@ -79,7 +82,17 @@ const struct kdx_command *kdx_command_find(const char *name)
 			if (!strcmp(*a, name))
 				return c;
 	}
-	return NULL;
+	return kdx_extension_command_find(name);
+}
+
+const struct kdx_command *kdx_command_at(size_t i)
+{
+	size_t nbuiltin = 0;
+	while (kdx_commands[nbuiltin])
+		nbuiltin++;
+	if (i < nbuiltin)
+		return kdx_commands[i];
+	return kdx_extension_command_at(i - nbuiltin);
 }
 
 struct kdx_error *kdx_command_usage(const struct kdx_command *cmd)

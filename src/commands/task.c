@@ -59,6 +59,41 @@ static struct kdx_error *show_task(struct kdx_session *s, const struct kdx_task 
 	return NULL;
 }
 
+static struct kdx_error *parse_opts(int argc, char **argv, struct task_opts *o)
+{
+	int c;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt(argc, argv, "R:xd")) != -1) {
+		switch (c) {
+		case 'R': o->members = optarg; break;
+		case 'x': o->fmt = KDX_FMT_HEX; break;
+		case 'd': o->fmt = KDX_FMT_DEC; break;
+		default:
+			return kdx_error_create(KDX_ERR_SYNTAX,
+				"task: invalid option -%c; usage: task [-R member[,member...]] [-x|-d] [pid | task] ...",
+				optopt);
+		}
+	}
+	return NULL;
+}
+
+/* foreach ... task [-R ...]: one task. */
+static struct kdx_error *task_run_task(struct kdx_session *s, const struct kdx_task *t,
+				       int argc, char **argv, unsigned flags)
+{
+	struct task_opts o = { 0 };
+	struct kdx_error *err = parse_opts(argc, argv, &o);
+
+	(void)flags;
+	if (err)
+		return err;
+	if (optind < argc)
+		return kdx_error_create(KDX_ERR_SYNTAX, "foreach task: unexpected argument %s", argv[optind]);
+	return show_task(s, t, &o);
+}
+
 static struct kdx_error *cmd_task(struct kdx_session *s, int argc, char **argv)
 {
 	struct task_opts o = { 0 };
@@ -110,4 +145,5 @@ const struct kdx_command kdx_cmd_task = {
 		"  Without a task argument: the current context (see `set`).\n"
 		"    -x  hexadecimal   -d  decimal (default: the session radix)\n",
 	.run = cmd_task,
+	.run_task = task_run_task,
 };

@@ -22,13 +22,6 @@
 #define MAX_MODULE_ORCS (1u << 22)
 #define MAX_MODULES 4096
 
-/* Bit layout of struct orc_entry, from DWARF. */
-struct orc_layout {
-	size_t size;                      /* sizeof(struct orc_entry) */
-	struct { uint32_t off, bits; int sign, ok; } sp_offset, bp_offset, sp_reg, bp_reg, type, end, signal;
-	int new_types;                    /* type:3 numbering (UNDEFINED=0, END=1, CALL=2...) */
-};
-
 struct orc_table {
 	uint64_t start, end;              /* text range covered (runtime) */
 	size_t n;
@@ -37,7 +30,7 @@ struct orc_table {
 };
 
 struct orc_cache {
-	struct orc_layout layout;
+	struct kdx_orc_layout layout;
 	int layout_ok;
 	struct orc_table vmlinux;
 	int vmlinux_loaded;
@@ -68,7 +61,7 @@ static void orc_cache_destroy(void *obj)
 }
 
 static struct kdx_error *layout_field(struct kdx_session *s, struct kdx_type *t, const char *name,
-				      int optional, typeof(((struct orc_layout *)0)->sp_reg) *f)
+				      int optional, struct kdx_orc_field *f)
 {
 	struct kdx_type *mt;
 	uint64_t bit_offset;
@@ -90,7 +83,7 @@ static struct kdx_error *layout_field(struct kdx_session *s, struct kdx_type *t,
 	return NULL;
 }
 
-static struct kdx_error *layout_load(struct kdx_session *s, struct orc_layout *l)
+static struct kdx_error *layout_load(struct kdx_session *s, struct kdx_orc_layout *l)
 {
 	struct kdx_type *t;
 	struct kdx_error *err = kdx_type_find(s->types, "struct orc_entry", &t);
@@ -117,7 +110,7 @@ static struct kdx_error *layout_load(struct kdx_session *s, struct orc_layout *l
 	return NULL;
 }
 
-static int64_t field_get(uint64_t v, const typeof(((struct orc_layout *)0)->sp_reg) *f)
+static int64_t field_get(uint64_t v, const struct kdx_orc_field *f)
 {
 	if (!f->ok)
 		return 0;
@@ -127,7 +120,7 @@ static int64_t field_get(uint64_t v, const typeof(((struct orc_layout *)0)->sp_r
 	return (int64_t)x;
 }
 
-static void decode(const struct orc_layout *l, const unsigned char *raw, struct kdx_orc *o)
+void kdx_orc_decode(const struct kdx_orc_layout *l, const unsigned char *raw, struct kdx_orc *o)
 {
 	uint64_t v = 0;
 
@@ -457,7 +450,7 @@ struct kdx_error *kdx_orc_find(struct kdx_session *s, uint64_t ip, struct kdx_or
 	long i = table_search(t, ip);
 	if (i < 0)
 		return NULL;
-	decode(&c->layout, t->raw + (size_t)i * c->layout.size, ret);
+	kdx_orc_decode(&c->layout, t->raw + (size_t)i * c->layout.size, ret);
 	*found = 1;
 	return NULL;
 }

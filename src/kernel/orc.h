@@ -10,6 +10,7 @@
 #ifndef KDX_ORC_H
 #define KDX_ORC_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include "error.h"
 
@@ -46,6 +47,23 @@ struct kdx_orc {
 	enum kdx_orc_type type;
 	int signal;             /* the frame's ip is exact (not a return address) */
 };
+
+/* Where a field of struct orc_entry lives (bit offset and size, from DWARF). */
+struct kdx_orc_field {
+	uint32_t off, bits;
+	int sign, ok;
+};
+
+/* Bit layout of struct orc_entry. */
+struct kdx_orc_layout {
+	size_t size;            /* sizeof(struct orc_entry), at most 8 */
+	struct kdx_orc_field sp_offset, bp_offset, sp_reg, bp_reg, type, end, signal;
+	int new_types;          /* type:3 numbering (6.4+: UNDEFINED=0, END_OF_STACK=1, CALL=2...) */
+};
+
+/* Decode one raw entry (LAYOUT.size little-endian bytes at RAW). */
+void kdx_orc_decode(const struct kdx_orc_layout *layout, const unsigned char *raw,
+		    struct kdx_orc *ret);
 
 /*
  * The ORC entry covering runtime address IP (vmlinux, or a loaded module).

@@ -35,6 +35,7 @@ struct checker {
 	struct kdx_type *entry_type;   /* $entry: struct T * */
 	struct pfunc *func;         /* in a function */
 	int in_defined;
+	int in_print;
 	int pass;
 	int changed;
 	int loops;
@@ -199,7 +200,8 @@ static struct kdx_type *ktype_find(struct checker *C, const struct node *at, con
 	if (!C->types)
 		return NULL;
 	if ((e = kdx_type_find(C->types, name, &t))) {
-		fail(C, at, "unknown type '%s': %s", name, e->message);
+		fail(C, at, "unknown type '%s': %s (types of a module need its debuginfo: mod -s MODULE FILE.ko)",
+		     name, e->message);
 		kdx_error_destroy(e);
 		return NULL;
 	}
@@ -317,7 +319,9 @@ static int call_builtin(struct checker *C, struct node *n, int b)
 			if (b != B_PRINT && b != B_PRINTLN)
 				return fail(C, a, "@%s() prints a histogram: use it as print(@%s(...))",
 					    a->name, a->name);
+			C->in_print = 1;
 			expr(C, a);
+			C->in_print = 0;
 			continue;
 		}
 		int ty = need(C, a, k == 's' ? TY_STR : k == 'n' ? TY_LONG : TY_UNK, what);
@@ -417,9 +421,9 @@ static int lvalue(struct checker *C, struct node *n, const char *op)
 	if (n->k == N_VAR || n->k == N_ARR)
 		return 1;
 	if (n->k == N_CTX || n->k == N_MEMBER || n->k == N_INDEX || n->k == N_DEREF)
-		fail(C, n, "'%s' cannot write to kernel memory: kdx reads a dump (copy the value into a variable)", op);
+		fail(C, n, "%s cannot write to kernel memory: kdx reads a dump (copy the value into a variable)", op);
 	else
-		fail(C, n, "'%s' needs a variable or an array element on its left", op);
+		fail(C, n, "%s needs a variable or an array element on its left", op);
 	return 0;
 }
 
@@ -617,6 +621,9 @@ static int expr_inner(struct checker *C, struct node *n)
 	}
 	case N_AT:
 		if (n->op == AT_HIST_LOG || n->op == AT_HIST_LINEAR) {
+			if (!C->in_print)
+				return fail(C, n, "@%s() prints a histogram: use it as print(@%s(...)) or println(...)",
+					    n->name, n->name);
 			at_op(C, n);
 			return TY_VOID;
 		}
@@ -701,6 +708,8 @@ static int expr_inner(struct checker *C, struct node *n)
 			return TY_UNK;
 		if (n->a->k == N_ARR) {
 			ty = array_ref(C, n->a, n->a->name, n->a->n, n->a->v);
+			if (C->err)
+				return TY_UNK;
 			if (ty == TY_STR || ty == TY_STATS)
 				return fail(C, n, "%s on an element of '%s', which holds %s", probe_tok_name(n->op),
 					    n->a->name, ty == TY_STR ? "strings" : "statistics");
@@ -1016,14 +1025,19 @@ struct kdx_error *probe_check(struct pscript *sc, struct kdx_types *types)
 	for (size_t i = 0; i < nsc; i++) {
 		if (!C.err) {
 			char **names = arena_alloc(&sc->arena, (scopes[i].n + 1) * sizeof(char *));
-			for (int k = 0; k < scopes[i].n; k++)
+			int *types = arena_alloc(&sc->arena, (scopes[i].n + 1) * sizeof(int));
+			for (int k = 0; k < scopes[i].n; k++) {
 				names[k] = scopes[i].names[k];
+				types[k] = scopes[i].types[k];
+			}
 			if (i < sc->nprobes) {
 				sc->probes[i]->nlocals = scopes[i].n;
 				sc->probes[i]->locals = names;
+				sc->probes[i]->ltypes = types;
 			} else {
 				sc->funcs[i - sc->nprobes]->nlocals = scopes[i].n;
 				sc->funcs[i - sc->nprobes]->locals = names;
+				sc->funcs[i - sc->nprobes]->ltypes = types;
 			}
 		}
 		free(scopes[i].names);

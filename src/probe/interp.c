@@ -194,7 +194,11 @@ int kv_to_str(struct interp *I, const struct node *at, const struct kdx_value *k
 	if (kv_to_int(I, at, kv, &i))
 		return -1;
 	char buf[32];
-	snprintf(buf, sizeof(buf), "%lld", (long long)i);
+	/* typed pointers print like crash shows them: hex */
+	if (t && t->kind == KDX_TYPE_POINTER)
+		snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long)i);
+	else
+		snprintf(buf, sizeof(buf), "%lld", (long long)i);
 	*ret = strdup(buf);
 	return 0;
 }
@@ -806,10 +810,20 @@ static int eval_member(struct interp *I, struct node *n, struct val *out)
 		goto fail;
 	struct kdx_value m;
 	memset(&m, 0, sizeof(m));
-	struct kdx_error *e = kdx_value_member(I->s, &b.kv, n->name, &m);
-	if (e) {
-		rt_kerr(I, n, e);
-		goto fail;
+	struct kdx_type *st = kv_type(&b.kv);
+	if (st && st == n->cache_type && b.kv.is_lvalue) {
+		kdx_value_lvalue(&m, n->cache_mtype, b.kv.addr + n->cache_off);
+	} else {
+		struct kdx_error *e = kdx_value_member(I->s, &b.kv, n->name, &m);
+		if (e) {
+			rt_kerr(I, n, e);
+			goto fail;
+		}
+		if (b.kv.is_lvalue && m.is_lvalue && !m.bit_size && !m.bit_offset && m.addr >= b.kv.addr) {
+			n->cache_type = st;
+			n->cache_mtype = m.type;
+			n->cache_off = m.addr - b.kv.addr;
+		}
 	}
 	val_free(out);
 	out->k = V_KV;
@@ -1110,6 +1124,8 @@ static int eval_in(struct interp *I, struct node *n, struct val *out)
 	return 0;
 }
 
+static void init_locals(struct val *frame, int n, const int *types, int from);
+
 static int call_user(struct interp *I, struct node *n, struct val *out)
 {
 	struct pfunc *f = n->fn;
@@ -1120,6 +1136,7 @@ static int call_user(struct interp *I, struct node *n, struct val *out)
 	if (!frame)
 		abort();
 	int r = 0;
+	init_locals(frame, f->nlocals, f->ltypes, f->nparams);
 	for (int i = 0; i < f->nparams && !r; i++)
 		r = eval(I, n->v[i], &frame[i]);
 	if (r) {
@@ -1612,11 +1629,12 @@ int exec_body(struct interp *I, struct node *body)
 	return 0;
 }
 
-static void init_locals(struct interp *I, struct val *frame, int n)
+/* Locals start as 0, or "" for the ones the checker typed as strings. */
+static void init_locals(struct val *frame, int n, const int *types, int from)
 {
-	(void)I;
-	for (int i = 0; i < n; i++)
-		memset(&frame[i], 0, sizeof(frame[i]));
+	for (int i = from; i < n; i++)
+		if (types && types[i] == TY_STR)
+			val_set_str(&frame[i], "");
 }
 
 int probe_hit(struct interp *I, struct pprobe *p)
@@ -1624,7 +1642,7 @@ int probe_hit(struct interp *I, struct pprobe *p)
 	struct val *frame = calloc((size_t)(p->nlocals ? p->nlocals : 1), sizeof(*frame));
 	if (!frame)
 		abort();
-	init_locals(I, frame, p->nlocals);
+	init_locals(frame, p->nlocals, p->ltypes, 0);
 	I->locals = frame;
 	I->actions = 0;
 	I->nesting = 0;

@@ -299,7 +299,8 @@ static struct node *postfix(struct parser *P, struct kdx_error **err)
 	while (n) {
 		struct token *t = P->t;
 		if (accept(P, T_ARROW)) {
-			if (P->t->t != T_IDENT) {
+			/* kernel members may be spelled like keywords (->next) */
+			if (P->t->t != T_IDENT && !(P->t->t >= T_PROBE && P->t->t <= T_CATCH)) {
 				*err = expected(P, "a member name after '->'");
 				return NULL;
 			}
@@ -726,7 +727,7 @@ static struct kdx_error *probe_point(struct parser *P, struct ppoint *pp)
 	pp->line = start->line;
 	pp->col = start->col;
 	for (;;) {
-		if (P->t->t != T_IDENT) {
+		if (P->t->t != T_IDENT && !(P->t->t >= T_PROBE && P->t->t <= T_CATCH)) {
 			char what[256];
 			snprintf(what, sizeof(what), "a probe point (%s)", point_list);
 			err = expected(P, what);
@@ -1017,7 +1018,7 @@ struct kdx_error *probe_parse(const struct psrc *src, int argc, char **argv,
 	}
 
 	if (!err && sc->nprobes == 0)
-		err = probe_diag(&sc->src, P.t->line, P.t->col,
+		err = probe_diag(&sc->src, sc->toks[0].line, sc->toks[0].col,
 				 "no probes in the script: expected at least one 'probe POINT { ... }'");
 	if (err) {
 		probe_script_free(sc);

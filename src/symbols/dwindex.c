@@ -64,6 +64,7 @@ struct builder {
 	/* work range, by CU number */
 	size_t cu_first, cu_last;
 	size_t cus_done;
+	int finished;
 	struct kdx_error *err;
 };
 
@@ -230,12 +231,14 @@ static void *scan_thread(void *arg)
 			do {
 				if (index_die(b, &die)) {
 					b->err = kdx_error_nomem();
+					__atomic_store_n(&b->finished, 1, __ATOMIC_RELEASE);
 					return NULL;
 				}
 			} while (dwarf_siblingof(&die, &die) == 0);
 		}
 		__atomic_store_n(&b->cus_done, i - b->cu_first + 1, __ATOMIC_RELAXED);
 	}
+	__atomic_store_n(&b->finished, 1, __ATOMIC_RELEASE);
 	return NULL;
 }
 
@@ -618,7 +621,7 @@ struct kdx_error *kdx_dwindex_open(const char *path, const uint8_t *build_id, si
 			for (int i = 0; i < NTHREADS; i++) {
 				size_t d = __atomic_load_n(&bs[i].cus_done, __ATOMIC_RELAXED);
 				done += d;
-				if (started[i] && d < bs[i].cu_last - bs[i].cu_first && !bs[i].err)
+				if (started[i] && !__atomic_load_n(&bs[i].finished, __ATOMIC_ACQUIRE))
 					running = 1;
 			}
 			if (!running)

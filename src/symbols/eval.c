@@ -719,9 +719,27 @@ static struct kdx_error *parse_symbol(struct ev *e, struct kdx_value *v)
 		return err;
 	if (!e->s)
 		return kdx_error_create(KDX_ERR_NOT_FOUND, "no symbol \"%s\" in vmlinux or loaded modules", name);
-	(void)pos;
-	if ((err = kdx_value_symbol(e->s, name, v)))
-		return err;
+	if ((err = kdx_value_symbol(e->s, name, v))) {
+		/* "__func__.8", "foo.isra.0": local/clone symbols have dots, and
+		 * the command line has lost the quotes gdb would want. */
+		const char *p = e->src + pos;
+		size_t n = 0;
+		while (id_char((unsigned char)p[n]) || (p[n] == '.' && id_char((unsigned char)p[n + 1])))
+			n++;
+		if (err->code != KDX_ERR_NOT_FOUND || n <= strlen(name) || n >= sizeof(name) || !e->s->symtab)
+			return err;
+		char full[256];
+		memcpy(full, p, n);
+		full[n] = 0;
+		if (!kdx_symbol_by_name(e->s->symtab, full, NULL))
+			return err;
+		kdx_error_destroy(err);
+		if ((err = kdx_value_symbol(e->s, full, v)))
+			return err;
+		e->pos = pos + n;
+		if ((err = lex(e)))
+			return err;
+	}
 	if (e->cpu >= 0 && v->is_lvalue && kdx_value_is_percpu_addr(v->addr))
 		return percpu_addr(e, v->addr, e->cpu, &v->addr);
 	return NULL;

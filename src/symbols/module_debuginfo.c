@@ -422,18 +422,19 @@ struct kdx_error *kdx_module_load_debuginfo(struct kdx_session *s, const char *m
 {
 	struct kdx_symbol *syms;
 	size_t n;
-	struct kdx_error *err;
-	if (s->types) {
-		err = kdx_types_add_module(s->types, module, path, section_names, section_addrs,
-					   nsections);
-		if (err)
-			return err;
-	}
-	err = kdx_module_elf_symbols(path, section_names, section_addrs, nsections, &syms, &n);
+	/* Symbols first: a .ko without DWARF (stripped, from /lib/modules)
+	 * still has a symbol table with sizes, better than kallsyms. */
+	struct kdx_error *err = kdx_module_elf_symbols(path, section_names, section_addrs,
+						       nsections, &syms, &n);
 	if (err)
 		return kdx_error_prefix(err, "module %s", module);
 	if (s->symtab)
 		err = kdx_symtab_add_module(s->symtab, module, syms, n);
 	free(syms);
+	if (err)
+		return err;
+	if (s->types)
+		err = kdx_types_add_module(s->types, module, path, section_names, section_addrs,
+					   nsections);
 	return err;
 }

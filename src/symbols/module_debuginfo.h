@@ -23,9 +23,10 @@ struct kdx_error *kdx_module_elf_symbols(const char *path, const char *const *se
 					 const uint64_t *section_addrs, size_t nsections,
 					 struct kdx_symbol **ret, size_t *nret);
 
-/* Both at once for a session: kdx_types_add_module(s->types, ...) and the
- * relocated ELF symbols into s->symtab (replacing the module's kallsyms
- * set, which has no sizes). */
+/* Both at once for a session: the relocated ELF symbols into s->symtab
+ * (replacing the module's kallsyms set, which has no sizes), then
+ * kdx_types_add_module(s->types, ...). If the file has symbols but no DWARF
+ * the symbols stay loaded and the error (KDX_ERR_FORMAT) says so. */
 struct kdx_error *kdx_module_load_debuginfo(struct kdx_session *s, const char *module,
 					    const char *path, const char *const *section_names,
 					    const uint64_t *section_addrs, size_t nsections);

@@ -188,6 +188,25 @@ struct kdx_type *kdx_type_void(struct kdx_types *types);
 struct kdx_error *kdx_types_addr_to_line(struct kdx_types *types, uint64_t addr, uint64_t kaslr,
 					 const char **file, int *line);
 
+/*
+ * The functions inlined at runtime address ADDR, innermost first, ending
+ * with the out-of-line function that contains them (drgn-style inline
+ * frames for bt -l). FRAMES[0] has ADDR's own file:line; each outer frame
+ * has the line where it calls the frame before it. At most MAX frames; *N
+ * gets the count. Strings are owned by the table. (As for lines, pass
+ * ADDR - 1 for a return address.)
+ */
+struct kdx_inline_frame {
+	const char *function;
+	const char *file;       /* NULL if unknown */
+	int line;               /* 0 if unknown */
+	int inlined;            /* 0 for the last, out-of-line frame */
+};
+struct kdx_error *kdx_addr_inline_frames(struct kdx_session *s, uint64_t addr,
+					 struct kdx_inline_frame *frames, size_t max, size_t *n);
+struct kdx_error *kdx_types_inline_frames(struct kdx_types *types, uint64_t addr, uint64_t kaslr,
+					  struct kdx_inline_frame *frames, size_t max, size_t *n);
+
 /* How the index was obtained (for diagnostics and tests). */
 void kdx_types_index_stats(struct kdx_types *types, int *from_cache, double *build_seconds,
 			   size_t *nentries);

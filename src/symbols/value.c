@@ -483,6 +483,10 @@ struct kdx_error *kdx_value_fetch(struct kdx_session *s, const struct kdx_value 
 		*lenp = n;
 		return NULL;
 	}
+	/* Printing shows at most 200 elements of an array: do not read a huge
+	 * one whole (the formatter prints "..." past what it was given). */
+	if (t && t->kind == KDX_TYPE_ARRAY && size > (1u << 20))
+		size = 1u << 20;
 	if (size > (64u << 20))
 		return kdx_error_create(KDX_ERR_INVALID, "value of %zu bytes is too large to print", size);
 	buf = calloc(1, size + 16);

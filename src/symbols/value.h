@@ -85,6 +85,11 @@ struct kdx_error *kdx_value_format(struct kdx_session *s, const struct kdx_value
  */
 struct kdx_error *kdx_type_format_definition(struct kdx_session *s, struct kdx_type *t,
 					     unsigned flags, char **out);
+/* The same with each member's address ("[ffff888003a1c8c8] ...") instead of
+ * its offset when AT_ADDRESS (struct -o ADDR); needs KDX_FMT_OFFSETS. */
+struct kdx_error *kdx_type_format_definition_at(struct kdx_session *s, struct kdx_type *t,
+						unsigned flags, int at_address, uint64_t address,
+						char **out);
 
 /* Parse and evaluate a C expression ("init_task.comm", "(struct task_struct *)0xffff...->pid",
  * "&init_task", "jiffies * 2", "sizeof(struct page)"). */

@@ -113,6 +113,11 @@ static struct kdx_error *read_header(struct kdx_vfile *vf, struct dd_header *h)
 		return kdx_error_prefix(err, "%s: reading the kdump header", vf->path);
 	if (memcmp(b, "KDUMP   ", 8) != 0)
 		return kdx_error_create(KDX_ERR_FORMAT, "%s: no KDUMP signature", vf->path);
+	/* utsname.machine: empty in some writers' headers; else must be x86_64. */
+	const char *machine = (const char *)b + 12 + 4 * 65;
+	if (machine[0] && strncmp(machine, "x86_64", 65) != 0)
+		return kdx_error_create(KDX_ERR_FORMAT, "%s is a dump of a %.64s machine:"
+					" kdx reads x86_64 dumps only", vf->path, machine);
 	h->version = (int32_t)le32(b + DH_VERSION);
 	h->block_size = le32(b + DH_BLOCK_SIZE);
 	h->sub_hdr_size = le32(b + DH_SUB_HDR_SIZE);
@@ -126,9 +131,6 @@ static struct kdx_error *read_header(struct kdx_vfile *vf, struct dd_header *h)
 	    (h->block_size & (h->block_size - 1)))
 		return kdx_error_create(KDX_ERR_FORMAT, "%s: bad kdump block size %" PRIu32,
 					vf->path, h->block_size);
-	if (h->block_size != 4096)
-		return kdx_error_create(KDX_ERR_UNSUPPORTED, "%s: block size %" PRIu32
-					" is not supported (x86_64 4 KiB pages only)", vf->path, h->block_size);
 	memset(h->sub, 0, sizeof(h->sub));
 	if (h->sub_hdr_size > 0) {
 		err = vf->pread(vf, h->block_size, h->sub, sizeof(h->sub));
@@ -448,6 +450,9 @@ struct kdx_error *kdx_diskdump_open(struct kdx_target *t, struct kdx_vfile *vf,
 	err = read_header(vf, &h);
 	if (err)
 		return err;
+	if (h.block_size != 4096)
+		return kdx_error_create(KDX_ERR_UNSUPPORTED, "%s: block size %" PRIu32
+					" is not supported (x86_64 4 KiB pages only)", vf->path, h.block_size);
 	d->block_size = h.block_size;
 	d->max_mapnr = h.max_mapnr;
 	d->bitmap_off = (uint64_t)(1 + h.sub_hdr_size) * h.block_size;

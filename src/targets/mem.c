@@ -23,6 +23,7 @@
 #define KERNEL_IMAGE_SIZE  (1ULL << 30)
 #define PTE_PRESENT        0x1ULL
 #define PTE_PSE            0x80ULL
+#define PTE_PROTNONE       0x100ULL     /* = _PAGE_GLOBAL, meaningful when not present */
 #define PTE_ADDR_MASK      0x000ffffffffff000ULL
 #define PTE_1G_MASK        0x000fffffc0000000ULL
 #define PTE_2M_MASK        0x000fffffffe00000ULL
@@ -233,9 +234,15 @@ static struct kdx_error *walk(struct kdx_mem *m, uint64_t pgd, uint64_t va,
 		if (err)
 			return kdx_error_prefix(err, "address 0x%" PRIx64 ": reading its %s entry",
 						va, level_name[lvl == 3 && levels == 4 ? 4 : lvl]);
-		if (!(e & PTE_PRESENT))
-			return kdx_error_fault(va, "address 0x%" PRIx64 " is not mapped (no %s entry)",
-					       va, level_name[lvl == 3 && levels == 4 ? 4 : lvl]);
+		if (!(e & PTE_PRESENT)) {
+			/* PROT_NONE (NUMA hinting, mprotect) PTEs and PMDs still map
+			 * their page; the kernel stores their frame number inverted
+			 * (L1TF mitigation). Anything else is not mapped. */
+			if (lvl > 1 || !(e & PTE_PROTNONE) || (lvl == 1 && !(e & PTE_PSE)))
+				return kdx_error_fault(va, "address 0x%" PRIx64 " is not mapped (no %s entry)",
+						       va, level_name[lvl == 3 && levels == 4 ? 4 : lvl]);
+			e = (~e & PTE_ADDR_MASK) | (e & ~PTE_ADDR_MASK);
+		}
 		if (lvl == 2 && (e & PTE_PSE)) {
 			*pa = pte_addr(m, e, PTE_1G_MASK) | (va & ((1ULL << 30) - 1));
 			*page_size_ret = 1ULL << 30;

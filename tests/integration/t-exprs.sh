@@ -49,6 +49,34 @@ got=$(kdx_cmd 'p runqueues.cpu:a' 2>&1 | awk '{ printf "%s%s", s, $NF; s = " " }
 want=$(seq 0 $((ncpus - 1)) | tr '\n' ' ' | sed 's/ $//')
 check "$t: rq->cpu on each CPU is that CPU" "$want" "$got"
 
+# per-CPU pointer: current_task on the crashing CPU is the task that wrote
+# to /proc/sysrq-trigger (sysrq scenarios)
+if [ "$(fixture_info "$FIXDIR" scenario)" = sysrq ]; then
+	ccpu=$(awk '$1 == "crashing_cpu" { print $2 }' "$GT")
+	check "$t: p current_task->pid:CRASHING_CPU is trigger_pid" \
+		"per_cpu(current_task->pid, $ccpu) = \$1 = $(awk '$1 == "trigger_pid" { print $2 }' "$GT")" \
+		"$(kdx_cmd "p current_task->pid:$ccpu" 2>&1)"
+fi
+
+# --- rd -u: the user page kdx_threads planted, through its page tables ----
+tpid=$(gt_value "$FIXDIR" fixture threads_pid)
+taddr=$(gt_value "$FIXDIR" fixture threads_pattern_addr)
+if [ -n "$tpid" ] && [ -n "$taddr" ]; then
+	out=$(kdx_cmd "set $tpid" "rd -u -a $taddr 16" 2>&1 | tail -n1)
+	if [ "$(fixture_info "$FIXDIR" mode)" = kexec ]; then
+		# makedumpfile -d 31 drops user pages: one error line naming the address
+		case "$out" in
+		*"rd: cannot read"*"user address $taddr"*) ok "$t: rd -u of a filtered user page fails cleanly" ;;
+		*) not_ok "$t: rd -u of a filtered user page fails cleanly" "rd: cannot read ... user address $taddr ..." "$out" ;;
+		esac
+	else
+		case "$out" in
+		*":  kdx user pattern") ok "$t: rd -u reads the planted user pattern" ;;
+		*) not_ok "$t: rd -u reads the planted user pattern" "...:  kdx user pattern" "$out" ;;
+		esac
+	fi
+fi
+
 # --- module data: needs the module's symbols/debuginfo (mod -s) ---------
 ko="$FIXDIR/kdx_fixture.ko"
 modout=$(kdx_cmd "mod -s kdx_fixture $ko" 2>&1)

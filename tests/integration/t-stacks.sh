@@ -135,6 +135,15 @@ check "$t: bt -a shows every CPU" "$(seq 0 $((ncpus - 1)) | xargs)" \
 	"$(awk '/^PID: / { print $6 }' "$tmp/a" | sort -n | xargs)"
 
 # --- options -----------------------------------------------------------------
+# -g: the threads of a multi-threaded process (gt task TID TGID ...)
+tg=$(gt "$FIXDIR" task | awk '$2 != $3 { print $3; exit }')
+if [ -n "$tg" ]; then
+	check "$t: bt -g $tg shows its thread group" "$(gt "$FIXDIR" task | awk -v g="$tg" '$3 == g { print $2 }' | sort -n | xargs)" \
+		"$(kdx_cmd "bt -g $tg" 2>/dev/null | awk '/^PID: / { print $2 }' | sort -n | xargs)"
+fi
+if [ "$scenario" = sysrq ]; then
+	check "$t: bt -p is the trigger" "$trigger" "$(kdx_cmd "bt -p" 2>/dev/null | awk '/^PID: / { print $2; exit }')"
+fi
 kdx_cmd "bt -l" > "$tmp/l" 2>/dev/null
 if grep -qE '^    [^ ]+\.c: [0-9]+$' "$tmp/l"; then ok "$t: bt -l shows file: line"; else not_ok "$t: bt -l shows file: line" "    path.c: N" "$(sed -n 2,3p "$tmp/l")"; fi
 kdx_cmd "bt -s" > "$tmp/s" 2>/dev/null
@@ -152,6 +161,14 @@ nf=$(grep -cE '^    [0-9a-f]+: ' "$tmp/f")
 if [ "$nf" -gt 0 ]; then ok "$t: bt -f shows frame words ($nf lines)"; else not_ok "$t: bt -f shows frame words"; fi
 kdx_cmd "bt -t" > "$tmp/tt" 2>/dev/null
 if grep -q 'START: ' "$tmp/tt" && grep -qE '^  \[[0-9a-f]+\] [A-Za-z_]' "$tmp/tt"; then ok "$t: bt -t lists text symbols"; else not_ok "$t: bt -t lists text symbols"; fi
+
+# -S: restarting at frame #3's slot gives the same frames from #3 on.
+slot=$(awk '/^ #3 \[/ { s = $2; gsub(/[][]/, "", s); print s; exit }' "$tmp/panic")
+if [ -n "$slot" ]; then
+	check "$t: bt -S at frame #3's slot" "$(awk '/^ ?#[0-9]+ \[/ { if (++n > 3) print $3 }' "$tmp/panic" | xargs)" \
+		"$(kdx_cmd "bt -S $slot" 2>/dev/null | awk '/^ ?#[0-9]+ \[/ { print $3 }' | xargs)"
+fi
+check "$t: bt -v finds no stack overflow" "No stack overflows detected" "$(kdx_cmd "bt -v" 2>&1)"
 
 # --- files: gt fd / cwd / root ----------------------------------------------
 fdpids=$(gt "$FIXDIR" fd | awk '{ print $2 }' | sort -un | xargs)

@@ -2,7 +2,7 @@
  * The live target on this machine: /proc/kcore read natively must give
  * linux_banner (address from /proc/kallsyms) equal to /proc/version, and the
  * page-table translation (mem.c) of the same address, read physically,
- * must agree. Skips (77) without root / kallsyms addresses.
+ * must agree. Skips without root / kcore / kallsyms addresses.
  */
 #include "targets/mem.h"
 #include "targets/target.h"
@@ -50,14 +50,14 @@ int main(void)
 	struct kdx_target *t;
 	struct kdx_error *err = kdx_target_open(NULL, &t);
 	if (err) {
-		printf("ok - kcore_test skipped (%s)\n", err->message);
+		printf("ok - kcore_test # SKIP %s\n", err->message);
 		kdx_error_destroy(err);
-		return 77;
+		return 0;
 	}
 	if (!banner) {
-		printf("ok - kcore_test skipped (no linux_banner address in /proc/kallsyms)\n");
+		printf("ok - kcore_test # SKIP no linux_banner address in /proc/kallsyms\n");
 		kdx_target_close(t);
-		return 77;
+		return 0;
 	}
 	ok(t->live && !strcmp(t->format, "live /proc/kcore"), "opened /proc/kcore as live", t->format);
 	ok(t->vmcoreinfo != NULL, "kcore carries VMCOREINFO", NULL);

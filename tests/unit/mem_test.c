@@ -104,6 +104,15 @@ static void run(int levels)
 	put(0x400000 + 0x1234, "2M page");
 	put(0x600000, "1G page");
 	put(0x300000 + 0x10, "user page");
+	/* A PROT_NONE user page: not present, PROTNONE bit, frame inverted. */
+	map(levels, user_root, 0x401000, 0x301000, 4096);
+	{
+		uint64_t t = user_root;
+		for (int lvl = levels - 1; lvl > 0; lvl--)
+			t = *entry(t, (0x401000ULL >> (12 + 9 * lvl)) & 511) & 0x000ffffffffff000ULL;
+		*entry(t, 1) = (~0x301000ULL & 0x000ffffffffff000ULL) | 0x100 | 0x60;
+	}
+	put(0x301000 + 0x20, "protnone page");
 	put(0x800000 + 0x100, "kernel text");
 
 	struct kdx_target t = { .ops = &buf_ops, .path = "synthetic", .page_size = 4096,
@@ -146,6 +155,10 @@ static void run(int levels)
 	char u[16] = "";
 	err = kdx_mem_read_pgd(m, user_root, 0x400010, u, 10);
 	ok(!err && !strcmp(u, "user page"), "%s: user read through its pgd", what);
+	kdx_error_destroy(err);
+	err = kdx_mem_read_pgd(m, user_root, 0x401020, u, 14);
+	ok(!err && !strcmp(u, "protnone page"), "%s: PROT_NONE page reads (inverted frame)%s%s", what,
+	   err ? ": " : "", err ? err->message : "");
 	kdx_error_destroy(err);
 	err = kdx_mem_read_pgd(m, root, 0x400010, u, 10);
 	ok(err != NULL, "%s: user address not in the kernel pgd", what);

@@ -527,6 +527,26 @@ static void test_lines(struct kdx_types *types, struct kdx_symtab *st)
 	ok(good, "schedule+0x10 is in kernel/sched/core.c");
 	printf("#   %s:%d\n", file ? file : "?", line);
 	kdx_error_destroy(err);
+	/* inline frames: some address in __schedule is inside inlined code */
+	uint64_t lo, hi;
+	struct kdx_inline_frame fr[16];
+	size_t nfr = 0;
+	int found = 0;
+	err = kdx_function_range(types, "__schedule", &lo, &hi, NULL);
+	for (uint64_t a = lo; !err && a < hi && !found; a++) {
+		struct kdx_error *e2 = kdx_types_inline_frames(types, a, 0, fr, 16, &nfr);
+		if (!e2 && nfr >= 2)
+			found = 1;
+		kdx_error_destroy(e2);
+	}
+	kdx_error_destroy(err);
+	ok(found && fr[nfr - 1].function && !strcmp(fr[nfr - 1].function, "__schedule") &&
+	   !fr[nfr - 1].inlined && fr[0].inlined && fr[0].function && fr[nfr - 1].line > 0 &&
+	   fr[nfr - 1].file && strstr(fr[nfr - 1].file, "core.c"),
+	   "inline frames inside __schedule end in __schedule at a call line");
+	for (size_t i = 0; found && i < nfr; i++)
+		printf("#   %s%s at %s:%d\n", fr[i].function ? fr[i].function : "?",
+		       fr[i].inlined ? " (inlined)" : "", fr[i].file ? fr[i].file : "?", fr[i].line);
 	/* with a KASLR offset */
 	err = s ? kdx_types_addr_to_line(types, s->addr + 0x10 + 0x2000000, 0x2000000, &file, &line) : NULL;
 	ok(s && !err && strstr(file, "core.c"), "addr_to_line subtracts the KASLR offset");
@@ -737,6 +757,33 @@ int main(void)
 	if (access(vmlinux, R_OK) != 0) {
 		printf("ok - skipped: %s not installed (linux-image-6.1.0-56-cloud-amd64-dbg)\n", vmlinux);
 		return 0;
+	}
+
+	/* errors: one line saying what is wrong */
+	{
+		struct kdx_symtab *bst;
+		struct kdx_types *bty;
+		struct kdx_error *e = kdx_symtab_load_vmlinux("/nonexistent/vmlinux", &bst);
+		ok(e && e->code == KDX_ERR_IO, "missing vmlinux is an I/O error");
+		if (e)
+			printf("#   %s\n", e->message);
+		kdx_error_destroy(e);
+		e = kdx_symtab_load_vmlinux("/etc/passwd", &bst);
+		ok(e && e->code == KDX_ERR_FORMAT, "non-ELF vmlinux is a format error");
+		if (e)
+			printf("#   %s\n", e->message);
+		kdx_error_destroy(e);
+		e = kdx_types_open("/etc/passwd", "/nonexistent", &bty);
+		ok(e && e->code == KDX_ERR_FORMAT, "types of a non-ELF file: format error");
+		kdx_error_destroy(e);
+		/* an ELF file without DWARF: this test program itself is built
+		 * with -g, so use a system binary */
+		e = kdx_types_open("/bin/true", "/nonexistent", &bty);
+		ok(e && e->code == KDX_ERR_FORMAT && strstr(e->message, "debug"),
+		   "types of an ELF file without DWARF: format error naming the debuginfo");
+		if (e)
+			printf("#   %s\n", e->message);
+		kdx_error_destroy(e);
 	}
 
 	char cache[] = "/tmp/kdx-symtest-XXXXXX";
