@@ -196,6 +196,9 @@ fi
 cwdwant=$(gt "$FIXDIR" cwd | awk -v p="${fifo_pid:-1}" '$2 == p { print $3 }')
 rootwant=$(gt "$FIXDIR" root | awk -v p="${fifo_pid:-1}" '$2 == p { print $3 }')
 check "$t: files ROOT/CWD" "ROOT: $rootwant    CWD: $cwdwant" "$(kdx_cmd "files ${fifo_pid:-1}" 2>/dev/null | grep '^ROOT:')"
+check "$t: foreach files -R kdx.fifo finds its users" \
+	"$(gt "$FIXDIR" fd | awk '$4 == "/tmp/kdx.fifo" { print $2 }' | sort -un | xargs)" \
+	"$(kdx_cmd "foreach files -R kdx.fifo" 2>/dev/null | awk '/^PID: / { print $2 }' | sort -un | xargs)"
 kdx_cmd "foreach files" > "$tmp/ff" 2>"$tmp/ff.err"
 # Every thread of the guest (gt has no PID 0: idle tasks are kdx's extra).
 missing=$(comm -23 <(gt "$FIXDIR" task | awk '{ print $2 }' | sort -u) <(awk '/^PID: / && $2 != 0 { print $2 }' "$tmp/ff" | sort -u) | head -n5 | xargs)
