@@ -50,7 +50,9 @@ static struct kdx_error *print_value(struct kdx_session *s, const char *label,
 		return err;
 	if (label)
 		fprintf(s->out, "%s = ", label);
-	fprintf(s->out, "$%u = %s\n", next_history(s), text);
+	unsigned n = next_history(s);
+	kdx_value_history_add(s, v, n);
+	fprintf(s->out, "$%u = %s\n", n, text);
 	free(text);
 	return NULL;
 }

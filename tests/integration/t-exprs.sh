@@ -27,6 +27,7 @@ esac
 check "$t: p init_task.pid" 'init_task = $1 = {' "$(kdx_cmd 'p init_task' 2>&1 | head -n1)"
 check "$t: p arithmetic and precedence" '$1 = 23' "$(kdx_cmd 'p 3 + 4 * 5' 2>&1)"
 check "$t: p/x" '$1 = 0xff' "$(kdx_cmd 'p/x 255' 2>&1)"
+check "$t: value history \$1, \$" '$1 = 42|$2 = 43|$3 = 86' "$(kdx_cmd 'p 6 * 7' 'p $1 + 1' 'p $ * 2' 2>&1 | paste -sd'|')"
 check "$t: p string literal" '$1 = "abc"' "$(kdx_cmd 'p "abc"' 2>&1)"
 check "$t: p char literal" "\$1 = 97 'a'" "$(kdx_cmd "p 'a'" 2>&1)"
 check "$t: p sizeof(struct list_head)" '$1 = 16' "$(kdx_cmd 'p sizeof(struct list_head)' 2>&1)"

@@ -58,6 +58,16 @@ else
 	[ "$nerr" != 0 ] && head -n3 "$tmp/bt.err" | sed 's/^/#   /'
 fi
 
+# --- every task: the unwind reaches the outermost frame ----------------------
+kdx_cmd "foreach bt" > "$tmp/all" 2> "$tmp/all.err"
+check "$t: foreach bt reports no error" "" "$(head -n3 "$tmp/all.err")"
+odd=$(awk '/^PID:/ { if (pid != "") print pid, last; pid = $2; last = "" } /^ ?#[0-9]+ \[/ { last = $3 }
+	END { if (pid != "") print pid, last }' "$tmp/all" |
+	awk '$2 !~ /^(ret_from_fork|entry_SYSCALL_64_after_hwframe|secondary_startup_64.*|start_kernel)$/' | head -n5 | xargs)
+check "$t: every backtrace ends at its outermost frame" "" "$odd"
+check "$t: foreach bt covers every task" "" "$(comm -23 <(gt "$FIXDIR" task | awk '{ print $2 }' | sort -u) \
+	<(awk '/^PID: / { print $2 }' "$tmp/all" | sort -u) | head -n5 | xargs)"
+
 # --- the panicking task: every reliable frame of the console's Call Trace ----
 kdx_cmd "bt" > "$tmp/panic" 2> "$tmp/panic.err"
 if [ "$scenario" = sysrq ]; then
