@@ -422,7 +422,9 @@ static struct kdx_error *bt_task(struct kdx_session *s, const struct kdx_task *t
 			return NULL;
 		}
 	}
-	if (separate)
+	/* With -R most tasks print nothing: a blank line after each match
+	 * instead of before each task. */
+	if (separate && !o->R)
 		fprintf(s->out, "\n");
 	kdx_print_task_header(s, t);
 	if (err) {
@@ -435,6 +437,8 @@ static struct kdx_error *bt_task(struct kdx_session *s, const struct kdx_task *t
 		err = print_text_refs(s, t, o, &r);
 	else
 		print_frames(s, t, o, &r);
+	if (o->R)
+		fprintf(s->out, "\n");
 	free(r.frames);
 	if (err) {
 		if (r.err)

@@ -58,6 +58,16 @@ else
 	[ "$nerr" != 0 ] && head -n3 "$tmp/bt.err" | sed 's/^/#   /'
 fi
 
+# --- every task: the unwind reaches the outermost frame ----------------------
+kdx_cmd "foreach bt" > "$tmp/all" 2> "$tmp/all.err"
+check "$t: foreach bt reports no error" "" "$(head -n3 "$tmp/all.err")"
+odd=$(awk '/^PID:/ { if (pid != "") print pid, last; pid = $2; last = "" } /^ ?#[0-9]+ \[/ { last = $3 }
+	END { if (pid != "") print pid, last }' "$tmp/all" |
+	awk '$2 !~ /^(ret_from_fork|entry_SYSCALL_64_after_hwframe|secondary_startup_64.*|start_kernel)$/' | head -n5 | xargs)
+check "$t: every backtrace ends at its outermost frame" "" "$odd"
+check "$t: foreach bt covers every task" "" "$(comm -23 <(gt "$FIXDIR" task | awk '{ print $2 }' | sort -u) \
+	<(awk '/^PID: / { print $2 }' "$tmp/all" | sort -u) | head -n5 | xargs)"
+
 # --- the panicking task: every reliable frame of the console's Call Trace ----
 kdx_cmd "bt" > "$tmp/panic" 2> "$tmp/panic.err"
 if [ "$scenario" = sysrq ]; then
@@ -196,6 +206,9 @@ fi
 cwdwant=$(gt "$FIXDIR" cwd | awk -v p="${fifo_pid:-1}" '$2 == p { print $3 }')
 rootwant=$(gt "$FIXDIR" root | awk -v p="${fifo_pid:-1}" '$2 == p { print $3 }')
 check "$t: files ROOT/CWD" "ROOT: $rootwant    CWD: $cwdwant" "$(kdx_cmd "files ${fifo_pid:-1}" 2>/dev/null | grep '^ROOT:')"
+check "$t: foreach files -R kdx.fifo finds its users" \
+	"$(gt "$FIXDIR" fd | awk '$4 == "/tmp/kdx.fifo" { print $2 }' | sort -un | xargs)" \
+	"$(kdx_cmd "foreach files -R kdx.fifo" 2>/dev/null | awk '/^PID: / { print $2 }' | sort -un | xargs)"
 kdx_cmd "foreach files" > "$tmp/ff" 2>"$tmp/ff.err"
 # Every thread of the guest (gt has no PID 0: idle tasks are kdx's extra).
 missing=$(comm -23 <(gt "$FIXDIR" task | awk '{ print $2 }' | sort -u) <(awk '/^PID: / && $2 != 0 { print $2 }' "$tmp/ff" | sort -u) | head -n5 | xargs)
