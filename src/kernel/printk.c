@@ -248,7 +248,7 @@ struct line_at {
 	int set;
 };
 
-struct panic_search {
+struct kdx_panic_scan {
 	uint64_t n;
 	struct line_at panic, sysrq, start, report, bug;
 };
@@ -292,7 +292,7 @@ static void keep(struct line_at *l, const struct kdx_printk_record *r, size_t at
 	l->set = 1;
 }
 
-static int panic_fn(struct kdx_session *s, const struct kdx_printk_record *r, void *arg)
+void kdx_panic_scan_feed(struct kdx_panic_scan *p, const struct kdx_printk_record *r)
 {
 	static const char *const sysrq[] = {
 		"sysrq: Trigger a crash", "SysRq : Trigger a crash", "SysRq : Crash",
@@ -300,19 +300,17 @@ static int panic_fn(struct kdx_session *s, const struct kdx_printk_record *r, vo
 	static const char *const starts[] = {
 		"kernel BUG at", "BUG: ", "general protection fault",
 	};
-	struct panic_search *p = arg;
 	size_t at;
-	(void)s;
 
 	p->n++;
 	if (find_at(r->text, r->text_len, "Kernel panic - not syncing:", &at)) {
 		keep(&p->panic, r, at, p->n);
-		return 0;
+		return;
 	}
 	for (size_t k = 0; k < sizeof(sysrq) / sizeof(sysrq[0]); k++)
 		if (find_at(r->text, r->text_len, sysrq[k], &at)) {
 			keep(&p->sysrq, r, at, p->n);
-			return 0;
+			return;
 		}
 	for (size_t k = 0; k < sizeof(starts) / sizeof(starts[0]); k++)
 		if (find_at(r->text, r->text_len, starts[k], &at)) {
@@ -320,7 +318,7 @@ static int panic_fn(struct kdx_session *s, const struct kdx_printk_record *r, vo
 			keep(&p->bug, r, at, p->n);
 			if (is_die_line(r->text, r->text_len))
 				p->report = p->start;   /* "general protection fault...: 0000 [#1]" */
-			return 0;
+			return;
 		}
 	/* die(): "Oops: 0002 [#1] SMP", "invalid opcode: 0000 [#1] PREEMPT SMP" */
 	if (is_die_line(r->text, r->text_len)) {
@@ -332,46 +330,63 @@ static int panic_fn(struct kdx_session *s, const struct kdx_printk_record *r, vo
 			keep(&p->report, r, at, p->n);
 		p->report.n = p->n;
 	}
+}
+
+static int panic_fn(struct kdx_session *s, const struct kdx_printk_record *r, void *arg)
+{
+	(void)s;
+	kdx_panic_scan_feed(arg, r);
 	return 0;
 }
 
+struct kdx_panic_scan *kdx_panic_scan_new(void)
+{
+	return calloc(1, sizeof(struct kdx_panic_scan));
+}
+
+void kdx_panic_scan_free(struct kdx_panic_scan *p)
+{
+	free(p);
+}
+
+const char *kdx_panic_scan_result(struct kdx_panic_scan *p)
+{
+	if (p->panic.set) {
+		const char *why = strchr(p->panic.text, ':');
+		why = why ? why + 1 : "";
+		while (*why == ' ')
+			why++;
+		if (p->sysrq.set && p->sysrq.n < p->panic.n && strstr(why, "sysrq"))
+			return p->sysrq.text;
+		if (!strncmp(why, "Fatal exception", 15) && p->report.set && p->report.n < p->panic.n)
+			return p->report.text;
+		return p->panic.text;
+	}
+	if (p->sysrq.set)
+		return p->sysrq.text;
+	if (p->report.set)
+		return p->report.text;
+	if (p->bug.set)
+		return p->bug.text;
+	return "";
+}
+
+
+
 struct kdx_error *kdx_printk_panic_message(struct kdx_session *s, char *buf, size_t len)
 {
-	struct panic_search *p = calloc(1, sizeof(*p));
+	struct kdx_panic_scan *p = kdx_panic_scan_new();
 	struct kdx_error *err;
-	const char *msg = "";
 
 	if (!p)
 		return kdx_error_nomem();
 	if (len)
 		buf[0] = 0;
 	err = kdx_printk_for_each(s, panic_fn, p);
-	if (err) {
-		free(p);
-		return err;
-	}
-	if (p->panic.set) {
-		const char *why = strchr(p->panic.text, ':');
-		why = why ? why + 1 : "";
-		while (*why == ' ')
-			why++;
-		msg = p->panic.text;
-		if (p->sysrq.set && p->sysrq.n < p->panic.n && strstr(why, "sysrq"))
-			msg = p->sysrq.text;
-		else if (!strncmp(why, "Fatal exception", 15) && p->report.set &&
-			 p->report.n < p->panic.n)
-			msg = p->report.text;
-	} else if (p->sysrq.set) {
-		msg = p->sysrq.text;
-	} else if (p->report.set) {
-		msg = p->report.text;
-	} else if (p->bug.set) {
-		msg = p->bug.text;
-	}
-	if (len) {
-		strncpy(buf, msg, len - 1);
+	if (!err && len) {
+		strncpy(buf, kdx_panic_scan_result(p), len - 1);
 		buf[len - 1] = 0;
 	}
-	free(p);
-	return NULL;
+	kdx_panic_scan_free(p);
+	return err;
 }

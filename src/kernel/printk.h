@@ -37,4 +37,11 @@ struct kdx_error *kdx_printk_for_each(struct kdx_session *s, kdx_printk_fn fn, v
  */
 struct kdx_error *kdx_printk_panic_message(struct kdx_session *s, char *buf, size_t len);
 
+/* The scan behind kdx_printk_panic_message, record by record (unit tests). */
+struct kdx_panic_scan;
+struct kdx_panic_scan *kdx_panic_scan_new(void);
+void kdx_panic_scan_feed(struct kdx_panic_scan *p, const struct kdx_printk_record *r);
+const char *kdx_panic_scan_result(struct kdx_panic_scan *p);   /* "" if none */
+void kdx_panic_scan_free(struct kdx_panic_scan *p);
+
 #endif
