@@ -35,6 +35,7 @@ struct bt_opts {
 	int ncpus;      /* -c */
 	int cpus[MAX_CPU_ARGS];
 	const char *R;  /* -R SYMBOL */
+	uint64_t start_sp, start_ip;  /* -S SP, -I IP */
 	int nargs;      /* task arguments */
 	char **args;
 };
@@ -97,13 +98,19 @@ static struct kdx_error *parse_opts(int argc, char **argv, struct bt_opts *o)
 			case 'g': o->g = 1; break;
 			case 'v': o->v = 1; break;
 			case 'c':
+			case 'S':
+			case 'I':
 			case 'R': {
 				const char *val = p[1] ? p + 1 : (i + 1 < argc ? argv[++i] : NULL);
 				if (!val)
 					return kdx_error_create(KDX_ERR_SYNTAX, "bt: -%c needs an argument", *p);
 				if (*p == 'R')
 					o->R = val;
-				else {
+				else if (*p == 'S' || *p == 'I') {
+					struct kdx_error *err = kdx_parse_u64(val, 1, *p == 'S' ? &o->start_sp : &o->start_ip);
+					if (err)
+						return kdx_error_prefix(err, "bt -%c", *p);
+				} else {
 					struct kdx_error *err = parse_cpus(o, val);
 					if (err)
 						return err;
@@ -119,6 +126,8 @@ next_arg:;
 	}
 	if (o->F > 2)
 		o->F = 2;
+	if (o->start_ip && !o->start_sp)
+		return kdx_error_create(KDX_ERR_SYNTAX, "bt: -I needs -S (the stack address to start at)");
 	return NULL;
 }
 
@@ -241,10 +250,12 @@ struct bt_result {
 	struct kdx_error *err;   /* why unwinding stopped early, or NULL */
 };
 
-static struct kdx_error *collect(struct kdx_session *s, const struct kdx_task *t, struct bt_result *r)
+static struct kdx_error *collect(struct kdx_session *s, const struct kdx_task *t,
+			       const struct bt_opts *o, struct bt_result *r)
 {
 	struct kdx_unwind *u;
-	struct kdx_error *err = kdx_unwind_start(s, t, &u);
+	struct kdx_error *err = o->start_sp ? kdx_unwind_start_at(s, t, o->start_ip, o->start_sp, &u)
+					    : kdx_unwind_start(s, t, &u);
 
 	memset(r, 0, sizeof(*r));
 	if (err)
@@ -398,7 +409,7 @@ static struct kdx_error *bt_task(struct kdx_session *s, const struct kdx_task *t
 				 const struct bt_opts *o, int separate)
 {
 	struct bt_result r;
-	struct kdx_error *err = collect(s, t, &r);
+	struct kdx_error *err = collect(s, t, o, &r);
 
 	if (o->R) {
 		int m = !err && matches_R(s, &r, o->R);
@@ -411,7 +422,9 @@ static struct kdx_error *bt_task(struct kdx_session *s, const struct kdx_task *t
 			return NULL;
 		}
 	}
-	if (separate)
+	/* With -R most tasks print nothing: a blank line after each match
+	 * instead of before each task. */
+	if (separate && !o->R)
 		fprintf(s->out, "\n");
 	kdx_print_task_header(s, t);
 	if (err) {
@@ -424,6 +437,8 @@ static struct kdx_error *bt_task(struct kdx_session *s, const struct kdx_task *t
 		err = print_text_refs(s, t, o, &r);
 	else
 		print_frames(s, t, o, &r);
+	if (o->R)
+		fprintf(s->out, "\n");
 	free(r.frames);
 	if (err) {
 		if (r.err)
@@ -583,7 +598,7 @@ static struct kdx_error *cmd_bt(struct kdx_session *s, int argc, char **argv)
 
 const struct kdx_command kdx_cmd_bt = {
 	.name = "bt",
-	.usage = "bt [-a|-c CPU[,CPU]|-p|-g|-v] [-f|-F|-FF] [-l] [-s] [-x] [-t|-T] [-r] [-R SYMBOL] [PID | TASK]...",
+	.usage = "bt [-a|-c CPU[,CPU]|-p|-g|-v] [-S SP [-I IP]] [-f|-F|-FF] [-l] [-s] [-x] [-t|-T] [-r] [-R SYMBOL] [PID | TASK]...",
 	.summary = "backtrace of a task (ORC unwinder)",
 	.help =
 	"Show the kernel stack backtrace of tasks, unwound with the kernel's ORC\n"
@@ -605,6 +620,9 @@ const struct kdx_command kdx_cmd_bt = {
 	"  -T           the same, from the bottom of the stack\n"
 	"  -r           raw dump of the whole task stack\n"
 	"  -R SYMBOL    only if a frame is in SYMBOL (for `foreach bt -R SYMBOL`)\n"
+	"  -S SP        start at stack address SP (it holds a return address), for\n"
+	"               stacks whose beginning is corrupted; -I IP: start at text\n"
+	"               address IP with stack pointer SP\n"
 	"\n"
 	"Output as crash's:\n"
 	"  PID: 266      TASK: ffff8e9dc31a20c0  CPU: 1    COMMAND: \"sh\"\n"

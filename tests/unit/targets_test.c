@@ -714,6 +714,9 @@ int main(void)
 		ph->p_filesz = ph->p_memsz = 1 << 20;
 		write_file(epath, e, sizeof(e));
 		expect_open_error(epath, "truncated", "ELF segment beyond EOF");
+		eh->e_machine = EM_AARCH64;
+		write_file(epath, e, sizeof(e));
+		expect_open_error(epath, "x86_64 dumps only", "ELF core of another architecture");
 	}
 
 	ok(kdx_target_probe_file(fpath) && kdx_target_probe_file(kpath) && !kdx_target_probe_file(npath),
