@@ -200,7 +200,8 @@ static struct kdx_type *ktype_find(struct checker *C, const struct node *at, con
 	if (!C->types)
 		return NULL;
 	if ((e = kdx_type_find(C->types, name, &t))) {
-		fail(C, at, "unknown type '%s': %s", name, e->message);
+		fail(C, at, "unknown type '%s': %s (types of a module need its debuginfo: mod -s MODULE FILE.ko)",
+		     name, e->message);
 		kdx_error_destroy(e);
 		return NULL;
 	}

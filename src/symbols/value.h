@@ -104,6 +104,12 @@ struct kdx_error *kdx_eval_expr_cpu(struct kdx_session *s, const char *expr, int
 /* Parse a C type name ("struct task_struct *", "unsigned long", "pid_t"). */
 struct kdx_error *kdx_eval_type(struct kdx_session *s, const char *text, struct kdx_type **ret);
 
+/* Value history (gdb's $N): remember V as number N (p's "$N = ");
+ * kdx_value_history_get: N > 0 that number, N <= 0 the N-th before the
+ * last ($ is 0, $$ is -1). Values are copied; the last 256 are kept. */
+void kdx_value_history_add(struct kdx_session *s, const struct kdx_value *v, unsigned n);
+struct kdx_error *kdx_value_history_get(struct kdx_session *s, long n, struct kdx_value *ret);
+
 /* --- helpers shared by value.c, eval.c, format.c and the commands --- */
 
 /* T with typedefs peeled off (qualified types keep their kind). */
