@@ -79,3 +79,10 @@ else
 	not_ok "sys UPTIME ($name)" "about $last s" "$(field UPTIME)"
 fi
 check "sys prints no errors ($name)" "" "$(cat "$tmp/sys.err")"
+
+# sys -c: the x86_64 syscall ABI (0 read, 1 write, 60 exit, 231 exit_group)
+got=$(kdx_cmd 'sys -c' | awk '$1 == 0 || $1 == 1 || $1 == 60 || $1 == 231 { print $1, $2 }' | tr '\n' ' ')
+case "$got" in
+"0 "*sys_read*" 1 "*sys_write*" 60 "*sys_exit*" 231 "*sys_exit_group*) ok "sys -c: read write exit exit_group ($name)" ;;
+*) not_ok "sys -c: read write exit exit_group ($name)" "0 ..sys_read 1 ..sys_write 60 ..sys_exit 231 ..sys_exit_group" "$got" ;;
+esac
