@@ -95,3 +95,10 @@ else
 fi
 case "$(field KERNEL)" in *"[TAINTED]") got=yes ;; *) got=no ;; esac
 check "sys KERNEL [TAINTED] ($name)" "$want" "$got"
+
+# log -d: driver messages carry their device ("acpi PNP0A08:00: ..." is
+# printed by dev_printk with SUBSYSTEM=acpi)
+if grep -q '] acpi PNP0A08:00: ' "$tmp/log"; then
+	check "log -d shows SUBSYSTEM of dev_printk records ($name)" "SUBSYSTEM=acpi" \
+		"$(kdx_cmd 'log -d' | grep -A1 '] acpi PNP0A08:00: ' | sed -n '2s/^ *//p')"
+fi
