@@ -38,19 +38,19 @@ best() {
 	echo "$b"
 }
 
-# run TOOL CMD -> "seconds lines exit" ; output in $tmp/out
+# run TOOL CMD -> "seconds lines exit cpu_seconds" ; output in $tmp/out
 run() {
-	local tool=$1 cmd=$2 t0 t1 rc
+	local tool=$1 cmd=$2 rc
 	printf 'mod -s kdx_fixture %s\n%s\n' "$ko" "$cmd" >"$tmp/in"
-	t0=$(now)
 	if [ "$tool" = crash ]; then
-		timeout "${CRASH_TIMEOUT:-300}" crash -s "$vmlinux" "$dump" -i "$tmp/in" </dev/null >"$tmp/out" 2>"$tmp/err"
+		/usr/bin/time -f '%e %U %S' -o "$tmp/time" timeout -s KILL "${CRASH_TIMEOUT:-300}" \
+			crash -s "$vmlinux" "$dump" -i "$tmp/in" </dev/null >"$tmp/out" 2>"$tmp/err"
 	else
-		"$kdx" "$vmlinux" "$dump" <"$tmp/in" >"$tmp/out" 2>"$tmp/err"
+		/usr/bin/time -f '%e %U %S' -o "$tmp/time" "$kdx" "$vmlinux" "$dump" <"$tmp/in" >"$tmp/out" 2>"$tmp/err"
 	fi
 	rc=$?
-	t1=$(now)
-	echo "$(echo "$t1 - $t0" | bc) $(grep -cE '^[0-9a-f]{16}$' "$tmp/out") $rc"
+	set -- $(tail -n1 "$tmp/time")
+	echo "$1 $(grep -cE '^[0-9a-f]{16}$' "$tmp/out") $rc $(echo "$2 + $3" | bc)"
 }
 
 LIST="list -H kdx_fixture_list -o kdx_fixture_item.link"
@@ -58,23 +58,24 @@ echo "Load: $(cut -d" " -f1-3 /proc/loadavg)"
 echo "Dump: $dump ($(du -h "$dump" | cut -f1)); $(nproc) cores; crash $(dpkg-query -W -f='${Version}' crash 2>/dev/null || echo '?'); kdx $(git -C "$top" rev-parse --short HEAD 2>/dev/null)"
 echo
 kb=$(best kdx "sys")
-cb=$(command -v crash >/dev/null && run crash "sys" || echo "0 0 127")
-echo "baseline (start + mod -s): kdx $(echo "$kb" | cut -d' ' -f1) s, crash $(echo "$cb" | cut -d' ' -f1) s"
+cb=$(command -v crash >/dev/null && run crash "sys" || echo "0 0 127 0")
+echo "baseline (start + mod -s): kdx $(echo "$kb" | cut -d' ' -f1) s wall, $(echo "$kb" | cut -d' ' -f4) s CPU; crash $(echo "$cb" | cut -d' ' -f1) s wall, $(echo "$cb" | cut -d' ' -f4) s CPU"
+echo
+echo "Wall times; CPU time (user+sys) of the whole run in parentheses: the load average above says how busy the machine was."
 echo
 echo "| form | kdx total | kdx list | crash total | crash list | entries kdx/crash | ratio list (crash/kdx) | ratio total |"
 echo "|---|---|---|---|---|---|---|---|"
 for form in "" "-s kdx_fixture_item.value" "-S kdx_fixture_item.value"; do
 	k=$(best kdx "$LIST $form")
-	if command -v crash >/dev/null; then c=$(run crash "$LIST $form"); else c="0 0 127"; fi
+	if command -v crash >/dev/null; then c=$(run crash "$LIST $form"); else c="0 0 127 0"; fi
 	set -- $k $c $kb $cb
-	awk -v f="list -H${form:+ $form}" -v kt="$1" -v kl="$2" -v ct="$4" -v cl="$5" \
-		-v kb="$7" -v cbt="$10" -v n=100000 'BEGIN {
+	awk -v f="list -H${form:+ $form}" -v kt="$1" -v kl="$2" -v kc="$4" -v ct="$5" -v cl="$6" -v cc="$8" \
+		-v kb="$9" -v cbt="${13}" -v n=100000 'BEGIN {
 		kn = kt - kb; if (kn < 0.001) kn = 0.001; cn = ct - cbt;
 		if (cl == n) {
-			cs = sprintf("%.2f s", ct); cns = sprintf("%.2f s", cn);
+			cs = sprintf("%.2f s (%.2f s)", ct, cc); cns = sprintf("%.2f s", cn);
 			rl = sprintf("%.0fx", cn / kn); rt = sprintf("%.1fx", ct / kt);
 		} else if (cl > 0 && cn > 0) {
-			/* unfinished: extrapolate from its rate */
 			est = cn * n / cl;
 			cs = sprintf("stopped after %.0f s", ct);
 			cns = sprintf("%d entries in %.0f s (~%.0f s for all)", cl, cn, est);
@@ -82,5 +83,5 @@ for form in "" "-s kdx_fixture_item.value" "-S kdx_fixture_item.value"; do
 		} else {
 			cs = "failed"; cns = "-"; rl = "-"; rt = "-";
 		}
-		printf "| %s | %.2f s | %.3f s | %s | %s | %d / %d | %s | %s |\n", f, kt, kn, cs, cns, kl, cl, rl, rt }'
+		printf "| %s | %.2f s (%.2f s) | %.3f s | %s | %s | %d / %d | %s | %s |\n", f, kt, kc, kn, cs, cns, kl, cl, rl, rt }'
 done
