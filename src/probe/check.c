@@ -664,12 +664,15 @@ static int expr_inner(struct checker *C, struct node *n)
 				fail(C, n, "comparison of %s with %s", ty_name(a), ty_name(b));
 			return TY_LONG;
 		}
-		int a = need(C, n->a, TY_LONG, "left side of the operator");
-		need(C, n->b, TY_LONG, "right side of the operator");
+		if (op == T_PLUS && (n->a->k == N_STR || n->b->k == N_STR))
+			return fail(C, n, "'+' on a string: concatenate strings with '.'");
+		char lw[64], rw[64];
+		snprintf(lw, sizeof(lw), "left side of %s", probe_tok_name(op));
+		snprintf(rw, sizeof(rw), "right side of %s", probe_tok_name(op));
+		int a = need(C, n->a, TY_LONG, lw);
+		need(C, n->b, TY_LONG, rw);
 		if (C->err)
 			return TY_UNK;
-		if (op == T_PLUS && n->a->k == N_STR)
-			return fail(C, n, "'+' on strings: concatenate with '.'");
 		/* pointer arithmetic keeps the kernel type */
 		if (a == TY_KV && (op == T_PLUS || op == T_MINUS)) {
 			n->ktype = n->a->ktype;

@@ -730,9 +730,9 @@ static struct pstat **stat_slot(struct interp *I, struct node *target, int creat
 	keys_release(k, (int)target->n);
 	if (!e) {
 		if (!create && !I->err) {
-			static struct pstat *none;
-			none = NULL;
-			return &none;
+			/* reading a missing element: no statistics yet */
+			I->no_stat = NULL;
+			return &I->no_stat;
 		}
 		return NULL;
 	}
@@ -1409,19 +1409,18 @@ static int entry_value_cmp(const struct mentry *a, const struct mentry *b)
 	return a->v.i < b->v.i ? -1 : a->v.i > b->v.i;
 }
 
-static struct sort_ctx *g_sort;   /* qsort has no context argument in C99 */
-
-static int entry_cmp(const void *pa, const void *pb)
+static int entry_cmp(const void *pa, const void *pb, void *arg)
 {
-	const struct mentry *a = &g_sort->m->e[*(const size_t *)pa];
-	const struct mentry *b = &g_sort->m->e[*(const size_t *)pb];
+	const struct sort_ctx *sc = arg;
+	const struct mentry *a = &sc->m->e[*(const size_t *)pa];
+	const struct mentry *b = &sc->m->e[*(const size_t *)pb];
 	int c = 0;
-	if (g_sort->key == -1)
-		c = entry_value_cmp(a, b) * g_sort->dir;
-	else if (g_sort->key > 0)
-		c = sort_key_cmp(&a->keys[g_sort->key - 1], &b->keys[g_sort->key - 1]) * g_sort->dir;
+	if (sc->key == -1)
+		c = entry_value_cmp(a, b) * sc->dir;
+	else if (sc->key > 0)
+		c = sort_key_cmp(&a->keys[sc->key - 1], &b->keys[sc->key - 1]) * sc->dir;
 	/* ties (and no sort order): keys ascending, so output is deterministic */
-	for (int i = 0; !c && i < g_sort->m->nkeys; i++)
+	for (int i = 0; !c && i < sc->m->nkeys; i++)
 		c = sort_key_cmp(&a->keys[i], &b->keys[i]);
 	return c;
 }
@@ -1440,10 +1439,7 @@ static int exec_foreach(struct interp *I, struct node *n)
 		if (m->e[i].live)
 			order[cnt++] = i;
 	struct sort_ctx sc = { m, n->sort_key, n->sort_dir ? n->sort_dir : 1 };
-	struct sort_ctx *saved = g_sort;
-	g_sort = &sc;
-	qsort(order, cnt, sizeof(*order), entry_cmp);
-	g_sort = saved;
+	qsort_r(order, cnt, sizeof(*order), entry_cmp, &sc);
 
 	int flow = FL_OK;
 	m->iterating++;

@@ -101,6 +101,13 @@ sysrq)
 	for f in sysrq_handle_crash write_sysrq_trigger ksys_write do_syscall_64; do
 		if echo "$got" | grep -qx "$f"; then ok "$t: panic bt has $f"; else not_ok "$t: panic bt has $f" "$f" "$(echo $got)"; fi
 	done
+	# bt -e finds the system call's user registers; the console has its RIP.
+	urip=$(grep -a -m1 -oE 'RIP: 0033:0x[0-9a-f]+' "$CONSOLE" | sed 's/.*:0x//')
+	if [ -n "$urip" ]; then
+		check "$t: bt -e finds the user-mode frame of the console" \
+			"$(printf 'RIP: %016x' "0x$urip")" \
+			"$(kdx_cmd "bt -e" 2>/dev/null | grep -A1 'USER-MODE EXCEPTION FRAME' | grep -o "RIP: [0-9a-f]*" | head -n1)"
+	fi
 	if grep -q '^    RIP: 0000' "$tmp/panic" && grep -q 'CS: 0033' "$tmp/panic"; then
 		ok "$t: panic bt ends with the user registers"
 	else
@@ -112,6 +119,11 @@ oops)
 	off=$(grep -a -m1 -oE 'RIP: 0010:kdx_fixture_check\+0x[0-9a-f]+' "$CONSOLE" | sed 's/.*+//')
 	check "$t: exception frame" "[exception RIP: kdx_fixture_check+$((off))]" \
 		"$(grep -o '\[exception RIP: [^]]*\]' "$tmp/panic" | head -n1)"
+	if kdx_cmd "bt -e" 2>/dev/null | grep -A1 'KERNEL-MODE EXCEPTION FRAME' | grep -q "exception RIP: kdx_fixture_check+$((off))]"; then
+		ok "$t: bt -e finds the exception frame"
+	else
+		not_ok "$t: bt -e finds the exception frame" "[exception RIP: kdx_fixture_check+$((off))]"
+	fi
 	cons_rsp=$(grep -a -m1 -oE 'RSP: 0018:[0-9a-f]+' "$CONSOLE" | sed 's/.*://')
 	if grep -A1 'exception RIP: kdx_fixture_check' "$tmp/panic" | grep -q "RSP: $cons_rsp"; then
 		ok "$t: exception frame RSP matches the console"
