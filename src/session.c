@@ -19,6 +19,47 @@
 #include <gelf.h>
 #include <unistd.h>
 
+static int read_vmlinux_bytes(const char *path, uint64_t addr, char *buf, size_t len);
+
+/*
+ * Last resort without VMCOREINFO or CPU state: find the kernel image in
+ * physical memory by linux_banner's bytes (at a fixed distance from _text
+ * whatever the KASLR offsets), take init_top_pgt at the same distance, and
+ * read the virtual placement of _text from those page tables. 0 on success.
+ */
+static int find_kaslr_by_scanning(struct kdx_session *s, uint64_t *offset)
+{
+	const struct kdx_symbol *text = kdx_symbol_by_name(s->symtab, "_text", NULL);
+	const struct kdx_symbol *banner = kdx_symbol_by_name(s->symtab, "linux_banner", NULL);
+	const struct kdx_symbol *pgt = kdx_symbol_by_name(s->symtab, "init_top_pgt", NULL);
+	const uint64_t kernel_map = 0xffffffff80000000ULL;
+	char bytes[64];
+	uint64_t phys_base;
+
+	if (!text || !banner || !pgt ||
+	    !read_vmlinux_bytes(s->opts.vmlinux, banner->addr, bytes, sizeof(bytes)))
+		return -1;
+	/* Unrelocated addresses: the phys_base found is for KASLR offset 0;
+	 * the load address of _text is what matters. */
+	struct kdx_error *err = kdx_mem_detect_phys_base(s->mem, text->addr, banner->addr, bytes,
+							 sizeof(bytes), &phys_base);
+	if (err) {
+		kdx_error_destroy(err);
+		return -1;
+	}
+	uint64_t load = phys_base + (text->addr - kernel_map);
+	for (int levels = 4; levels <= 5; levels++) {
+		struct kdx_mem_layout l = { .kernel_map = kernel_map, .levels = levels,
+					    .pgd_paddr = load + (pgt->addr - text->addr) };
+		kdx_mem_set_layout(s->mem, &l);
+		err = kdx_mem_detect_kernel_image(s->mem, text->addr, offset);
+		if (!err && kdx_mem_layout(s->mem)->phys_base + (text->addr + *offset - kernel_map) == load)
+			return 0;
+		kdx_error_destroy(err);
+	}
+	return -1;
+}
+
 /* KASLR offset: --kaslr, else VMCOREINFO KERNELOFFSET, else SYMBOL(_stext)
  * against vmlinux's _stext, else (live) /proc/kallsyms. */
 static struct kdx_error *find_kaslr(struct kdx_session *s, uint64_t *offset)
@@ -66,6 +107,21 @@ static struct kdx_error *find_kaslr(struct kdx_session *s, uint64_t *offset)
 		}
 		if (f)
 			fclose(f);
+	}
+	/* No VMCOREINFO: where the page tables of a CPU (QEMU note CR3) map
+	 * the kernel image (targets: kdx_mem_detect_kernel_image). */
+	const struct kdx_symbol *text = kdx_symbol_by_name(s->symtab, "_text", NULL);
+	if (s->mem && text && kdx_mem_layout(s->mem)->pgd_paddr) {
+		struct kdx_error *err = kdx_mem_detect_kernel_image(s->mem, text->addr, &v);
+		if (!err) {
+			*offset = v;
+			return NULL;
+		}
+		kdx_error_destroy(err);
+	}
+	if (s->mem && !find_kaslr_by_scanning(s, &v)) {
+		*offset = v;
+		return NULL;
 	}
 	return kdx_error_create(KDX_ERR_NOT_FOUND,
 		"cannot determine the KASLR offset (no VMCOREINFO in %s): pass --kaslr=OFFSET",
@@ -129,6 +185,46 @@ static struct kdx_error *check_match(struct kdx_session *s)
 
 /* Memory layout: what VMCOREINFO says, then the variables that only the
  * kernel image holds (page_offset_base etc., randomized with KASLR). */
+/* Layout without VMCOREINFO or CPU state, the KASLR offset being known
+ * (--kaslr): phys_base from where linux_banner's bytes (from vmlinux) lie in
+ * physical memory, the pgd from init_top_pgt, 4- or 5-level by trying. */
+static struct kdx_error *layout_by_scanning(struct kdx_session *s, struct kdx_mem_layout *layout)
+{
+	const struct kdx_symbol *text = kdx_symbol_by_name(s->symtab, "_text", NULL);
+	const struct kdx_symbol *banner = kdx_symbol_by_name(s->symtab, "linux_banner", NULL);
+	const struct kdx_symbol *pgt = kdx_symbol_by_name(s->symtab, "init_top_pgt", NULL);
+	char bytes[64];
+	uint64_t phys_base, pa;
+	struct kdx_error *err;
+
+	if (!text || !banner || !pgt ||
+	    !read_vmlinux_bytes(s->opts.vmlinux, banner->addr - s->kaslr_offset, bytes, sizeof(bytes)))
+		return kdx_error_create(KDX_ERR_NOT_FOUND, "no _text/linux_banner/init_top_pgt in vmlinux");
+	err = kdx_mem_detect_phys_base(s->mem, text->addr, banner->addr, bytes, sizeof(bytes),
+				       &phys_base);
+	if (err)
+		return err;
+	for (int levels = 4; levels <= 5; levels++) {
+		memset(layout, 0, sizeof(*layout));
+		layout->kernel_map = 0xffffffff80000000ULL;
+		layout->phys_base = phys_base;
+		layout->kaslr_offset = s->kaslr_offset;
+		layout->pgd_paddr = pgt->addr - layout->kernel_map + phys_base;
+		layout->levels = levels;
+		kdx_mem_set_layout(s->mem, layout);
+		err = kdx_mem_vtop_pgd(s->mem, layout->pgd_paddr, banner->addr, &pa);
+		if (!err) {
+			/* page_offset_base is read by kdx_mem_bootstrap later;
+			 * the page tables give it already. */
+			kdx_error_destroy(kdx_mem_detect_page_offset(s->mem));
+			layout->page_offset = kdx_mem_layout(s->mem)->page_offset;
+			return NULL;
+		}
+		kdx_error_destroy(err);
+	}
+	return kdx_error_create(KDX_ERR_NOT_FOUND, "init_top_pgt does not map the kernel");
+}
+
 static struct kdx_error *setup_layout(struct kdx_session *s)
 {
 	struct kdx_mem_layout layout;
@@ -139,8 +235,15 @@ static struct kdx_error *setup_layout(struct kdx_session *s)
 	if (s->target->live)
 		return NULL;    /* kcore reads kernel virtual addresses natively */
 	err = kdx_mem_layout_from_vmcoreinfo(s->target, &layout);
-	if (err)
-		return err;
+	if (err) {
+		/* No VMCOREINFO nor CPU state: find the image in physical memory. */
+		struct kdx_error *e2 = layout_by_scanning(s, &layout);
+		if (e2) {
+			kdx_error_destroy(e2);
+			return err;
+		}
+		kdx_error_destroy(err);
+	}
 	layout.kaslr_offset = s->kaslr_offset;
 	pgt = kdx_symbol_by_name(s->symtab, "init_top_pgt", NULL);
 	if (!layout.pgd_paddr && pgt)
@@ -177,13 +280,13 @@ struct kdx_error *kdx_session_open(const struct kdx_options *opts, struct kdx_se
 		fprintf(stderr, "kdx: warning: %s (going on: --force)\n", err->message);
 		kdx_error_destroy(err);
 	}
+	err = kdx_mem_create(s->target, &s->mem);
+	if (err)
+		goto fail;
 	err = find_kaslr(s, &s->kaslr_offset);
 	if (err)
 		goto fail;
 	kdx_symtab_set_offset(s->symtab, s->kaslr_offset);
-	err = kdx_mem_create(s->target, &s->mem);
-	if (err)
-		goto fail;
 	err = setup_layout(s);
 	if (err)
 		goto fail;

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "commands/command.h"
 #include "kernel/kread.h"
@@ -91,6 +92,9 @@ static struct kdx_error *cmd_mod(struct kdx_session *s, int argc, char **argv)
 		if (argc - optind > 1)
 			return kdx_error_create(KDX_ERR_SYNTAX, "usage: mod -S [dir]");
 		const char *dir = optind < argc ? argv[optind] : NULL;
+		struct stat st;
+		if (dir && (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)))
+			return kdx_error_create(KDX_ERR_IO, "mod -S: %s is not a directory", dir);
 		for (size_t i = 0; i < n && !kdx_interrupted(s); i++) {
 			if (mods[i].debuginfo)
 				continue;

@@ -59,7 +59,8 @@ struct mm_offsets {
 	struct kdx_kfield task_rss; /* task_struct.rss_stat.count (SPLIT_RSS_COUNTING) */
 	uint64_t elem_size;         /* bytes per rss_stat element */
 	uint64_t nelem;
-	int64_t *task_delta;        /* per task (index into tasks[]): unsynced RSS pages */
+	struct mm_delta { uint64_t mm; int64_t pages; } *deltas;  /* per mm: sum of the threads' unsynced RSS, sorted */
+	size_t ndeltas;
 	uint64_t totalram;
 };
 
@@ -87,7 +88,7 @@ static void cache_destroy(void *obj)
 	free(c->by_addr);
 	free(c->active);
 	free(c->seen);
-	free(c->mm.task_delta);
+	free(c->mm.deltas);
 	free(c);
 }
 
@@ -250,13 +251,15 @@ static struct kdx_error *add_task(struct kdx_session *s, struct task_cache *c,
 /* Walk a circular list_head starting at HEAD (an address), calling ADD for
  * each entry = node - LINK_OFF. */
 static struct kdx_error *walk_list(struct kdx_session *s, struct task_cache *c, uint64_t head,
-				   uint64_t link_off, unsigned char *buf, const char *what)
+				   uint64_t link_off, unsigned char *buf, const char *what,
+				   int allow_known)
 {
 	uint64_t node, count = 0;
 	struct kdx_error *err = kdx_read_u64(s, head, &node);
 
 	if (err)
 		return kdx_error_prefix(err, "%s list head at %llx", what, (unsigned long long)head);
+	int known = 0;
 	while (node != head) {
 		struct kdx_task *t;
 
@@ -272,6 +275,13 @@ static struct kdx_error *walk_list(struct kdx_session *s, struct task_cache *c, 
 		err = add_task(s, c, addr, buf, &t);
 		if (err)
 			return err;   /* cannot follow its link either */
+		/* Each task is on one process list / one thread list; only a
+		 * thread group's leader was seen before its thread list. A second
+		 * known entry means the list loops back into itself. */
+		if (!t && ++known > allow_known)
+			return kdx_error_create(KDX_ERR_FORMAT,
+				"%s list at %llx loops back to task %llx", what,
+				(unsigned long long)head, (unsigned long long)addr);
 		/* Follow the link from the bytes just read if we read them;
 		 * else (already seen) read the link itself. */
 		err = kdx_read_u64(s, node, &node);
@@ -374,7 +384,7 @@ static struct kdx_error *load(struct kdx_session *s, struct task_cache *c)
 	err = add_task(s, c, o->init_task, buf, &t);
 	if (err)
 		goto out;
-	err = walk_list(s, c, o->init_task + o->tasks.off, o->tasks.off, buf, "init_task.tasks");
+	err = walk_list(s, c, o->init_task + o->tasks.off, o->tasks.off, buf, "init_task.tasks", 0);
 	if (err) {
 		if (err->code == KDX_ERR_INTERRUPTED || err->code == KDX_ERR_NOMEM)
 			goto out;
@@ -392,10 +402,10 @@ static struct kdx_error *load(struct kdx_session *s, struct task_cache *c)
 			if (!p->signal)
 				continue;   /* exiting (released signal) */
 			head = p->signal + o->sig_thread_head.off;
-			err = walk_list(s, c, head, o->thread_node.off, buf, "thread");
+			err = walk_list(s, c, head, o->thread_node.off, buf, "thread", 1);
 		} else if (o->thread_group.ok) {
 			head = p->addr + o->thread_group.off;
-			err = walk_list(s, c, head, o->thread_group.off, buf, "thread_group");
+			err = walk_list(s, c, head, o->thread_group.off, buf, "thread_group", 1);
 		} else {
 			break;
 		}
@@ -695,6 +705,13 @@ struct kdx_error *kdx_task_resolve(struct kdx_session *s, const char *arg,
  */
 static const int rss_counters[] = { 0, 1, 3 };
 
+static int cmp_delta(const void *a, const void *b)
+{
+	const struct mm_delta *x = a, *y = b;
+
+	return x->mm < y->mm ? -1 : x->mm > y->mm;
+}
+
 static void mm_load(struct kdx_session *s, struct task_cache *c)
 {
 	struct mm_offsets *m = &c->mm;
@@ -734,21 +751,34 @@ static void mm_load(struct kdx_session *s, struct task_cache *c)
 		m->totalram = v;
 	kdx_error_destroy(err);
 
-	/* unsynced per-thread RSS deltas */
-	if (m->task_rss.ok) {
-		m->task_delta = calloc(c->n ? c->n : 1, sizeof(*m->task_delta));
-		for (size_t i = 0; m->task_delta && i < c->n; i++) {
+	/* unsynced per-thread RSS deltas, summed per mm */
+	if (m->task_rss.ok && c->n) {
+		uint64_t n = m->task_rss.size / 4;
+		m->deltas = calloc(c->n, sizeof(*m->deltas));
+		for (size_t i = 0; m->deltas && n <= 8 && i < c->n; i++) {
 			int32_t cnt[8] = { 0 };
-			uint64_t n = m->task_rss.size / 4;
-			if (!c->tasks[i].mm || n > 8)
+			int64_t d = 0;
+			if (!c->tasks[i].mm)
 				continue;
-			if ((err = kdx_read(s, c->tasks[i].addr + m->task_rss.off, cnt, n * 4))) {
-				kdx_error_destroy(err);
+			if (!kdx_ok(kdx_read(s, c->tasks[i].addr + m->task_rss.off, cnt, n * 4)))
 				continue;
-			}
 			for (size_t k = 0; k < 3; k++)
 				if ((uint64_t)rss_counters[k] < n)
-					m->task_delta[i] += cnt[rss_counters[k]];
+					d += cnt[rss_counters[k]];
+			m->deltas[m->ndeltas].mm = c->tasks[i].mm;
+			m->deltas[m->ndeltas].pages = d;
+			m->ndeltas++;
+		}
+		if (m->deltas) {
+			qsort(m->deltas, m->ndeltas, sizeof(*m->deltas), cmp_delta);
+			size_t w = 0;
+			for (size_t i = 0; i < m->ndeltas; i++) {
+				if (w && m->deltas[w - 1].mm == m->deltas[i].mm)
+					m->deltas[w - 1].pages += m->deltas[i].pages;
+				else
+					m->deltas[w++] = m->deltas[i];
+			}
+			m->ndeltas = w;
 		}
 	}
 }
@@ -825,10 +855,9 @@ struct kdx_error *kdx_task_mm_stats(struct kdx_session *s, const struct kdx_task
 			return kdx_error_prefix(err, "mm_struct of pid %d", t->pid);
 		rss += v;
 	}
-	if (m->task_delta)
-		for (size_t i = 0; i < c->n; i++)
-			if (c->tasks[i].mm == t->mm)
-				rss += m->task_delta[i];
+	struct mm_delta key = { .mm = t->mm }, *d;
+	if (m->ndeltas && (d = bsearch(&key, m->deltas, m->ndeltas, sizeof(*d), cmp_delta)))
+		rss += d->pages;
 	if (rss < 0)
 		rss = 0;
 	*vsz_kb = total_vm * pgkb;

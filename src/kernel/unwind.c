@@ -54,6 +54,8 @@ struct unwind_info {
 		struct kdx_kfield f;
 	} estacks[8];
 	int nestacks;
+	struct kdx_kfield tss_sp0;  /* tss_struct.x86_tss.sp0: top of the entry stack */
+	uint64_t entry_stack_size;
 };
 
 struct kdx_unwind {
@@ -71,6 +73,7 @@ struct kdx_unwind {
 	uint64_t regs[KDX_NR_REGS];
 	int regs_full;          /* REGS holds the full register set of this context */
 	int level;
+	int nframes;            /* every frame handed out (exception frames too) */
 	int done;
 	struct kdx_error *deferred;
 };
@@ -142,6 +145,14 @@ static struct kdx_error *info_get(struct kdx_session *s, struct unwind_info **re
 		in->estacks[in->nestacks].name = es[i][1];
 		in->estacks[in->nestacks].f = f;
 		in->nestacks++;
+	}
+	kdx_kmember_opt(s, "tss_struct", "x86_tss.sp0", &in->tss_sp0);
+	if (in->tss_sp0.ok) {
+		struct kdx_error *e3 = kdx_type_sizeof(s, "struct entry_stack", &in->entry_stack_size);
+		if (e3) {
+			kdx_error_destroy(e3);
+			in->tss_sp0.ok = 0;
+		}
 	}
 	in->ok = 1;
 	if ((err = kdx_kernel_set_slot(s, KDX_SLOT_UNWIND, in, info_destroy)))
@@ -232,6 +243,14 @@ static void collect_stacks(struct kdx_unwind *u)
 	}
 	if (err)
 		kdx_error_destroy(err);
+	/* The entry trampoline stack: cpu_tss_rw.x86_tss.sp0 is its top. */
+	if (in->tss_sp0.ok) {
+		err = kdx_percpu_addr(s, "cpu_tss_rw", t->cpu, &addr);
+		if (!err && !(err = kdx_read_u64(s, addr + in->tss_sp0.off, &v)) && v)
+			add_stack(u, v - in->entry_stack_size, v, "ENTRY");
+		if (err)
+			kdx_error_destroy(err);
+	}
 }
 
 const struct kdx_stack_range *kdx_unwind_stack_of(struct kdx_unwind *u, uint64_t addr)
@@ -408,6 +427,51 @@ struct kdx_error *kdx_unwind_start(struct kdx_session *s, const struct kdx_task 
 	u->signal = in->ret_from_fork && u->ip == in->ret_from_fork;
 	u->regs[KDX_REG_RBP] = u->bp;
 	set_pending(u, tsp + in->itf_ret.off);
+	*ret = u;
+	return NULL;
+}
+
+struct kdx_error *kdx_unwind_start_at(struct kdx_session *s, const struct kdx_task *task,
+				      uint64_t ip, uint64_t sp, struct kdx_unwind **ret)
+{
+	struct unwind_info *in;
+	struct kdx_error *err = info_get(s, &in);
+	struct kdx_unwind *u;
+
+	if (err)
+		return err;
+	u = calloc(1, sizeof(*u));
+	if (!u)
+		return kdx_error_nomem();
+	u->s = s;
+	u->task = task;
+	u->info = in;
+	collect_stacks(u);
+	if (!kdx_unwind_stack_of(u, sp)) {
+		kdx_unwind_end(u);
+		return kdx_error_create(KDX_ERR_INVALID, "%llx is not on a stack of PID %d",
+					(unsigned long long)sp, task->pid);
+	}
+	uint64_t slot = sp;
+	if (!ip) {
+		/* SP holds a return address: the frame it returns into. */
+		if ((err = read_word(u, sp, &ip))) {
+			kdx_unwind_end(u);
+			return err;
+		}
+		sp += 8;
+		u->signal = 0;
+	} else {
+		u->signal = 1;
+	}
+	if (!kdx_is_text_addr(s, u->signal ? ip : ip - 1)) {
+		kdx_unwind_end(u);
+		return kdx_error_create(KDX_ERR_INVALID, "%llx is not a kernel text address",
+					(unsigned long long)ip);
+	}
+	u->ip = ip;
+	u->sp = sp;
+	set_pending(u, slot);
 	*ret = u;
 	return NULL;
 }
@@ -625,7 +689,7 @@ struct kdx_error *kdx_unwind_next(struct kdx_unwind *u, struct kdx_frame *frame,
 		*done = 1;
 		return NULL;
 	}
-	if (u->level >= MAX_FRAMES) {
+	if (u->level >= MAX_FRAMES || u->nframes >= 2 * MAX_FRAMES) {
 		u->done = 1;
 		return kdx_error_create(KDX_ERR_INVALID, "more than %d frames: stopping", MAX_FRAMES);
 	}
@@ -634,6 +698,7 @@ struct kdx_error *kdx_unwind_next(struct kdx_unwind *u, struct kdx_frame *frame,
 		return kdx_error_create(KDX_ERR_INTERRUPTED, "interrupted");
 	}
 	*frame = u->pending;
+	u->nframes++;
 	frame->level = u->level;
 	if (!frame->is_exception && !frame->user_regs)
 		u->level++;

@@ -173,6 +173,10 @@ struct node {
 	int builtin;            /* builtin id, -1 if none */
 	int ty;                 /* enum ptype */
 	struct kdx_type *ktype; /* static kernel type, if known */
+	/* N_MEMBER run-time cache: the member of struct CACHE_TYPE is at byte
+	 * CACHE_OFF with type CACHE_MTYPE (saves a lookup per hit). */
+	struct kdx_type *cache_type, *cache_mtype;
+	uint64_t cache_off;
 };
 
 enum pp_kind {
@@ -196,6 +200,7 @@ struct pprobe {
 	struct node *body;
 	int nlocals;
 	char **locals;
+	int *ltypes;            /* enum ptype of each local (strings start "") */
 	int line, col;
 };
 
@@ -207,6 +212,7 @@ struct pfunc {
 	struct node *body;
 	int nlocals;
 	char **locals;
+	int *ltypes;
 	int rettype;
 	int line, col;
 };
@@ -262,6 +268,7 @@ enum {
 	B_PRINT_BACKTRACE, B_BACKTRACE, B_SYMNAME, B_SYMDATA,
 	B_CONTAINER_OF, B_SIZEOF, B_OFFSETOF, B_TASK_CURRENT, B_PER_CPU,
 	B_EXIT, B_ERROR, B_ABS, B_MIN, B_MAX, B_TASK_STATE,
+	B_TASK_EXECNAME, B_TASK_PID, B_TASK_TID, B_TASK_PARENT, B_TASK_CPU,
 	B_NBUILTINS
 };
 extern const struct builtin_desc probe_builtins[B_NBUILTINS];

@@ -468,6 +468,8 @@ struct kdx_error *kdx_value_format(struct kdx_session *s, const struct kdx_value
 struct deffmt {
 	struct fmt f;
 	int offsets;
+	int at_address;         /* show ADDRESS + offset instead of the offset */
+	uint64_t address;
 	int width;              /* width of the offset column */
 };
 
@@ -475,7 +477,9 @@ static void def_line_prefix(struct deffmt *d, int has_off, uint64_t off, int dep
 {
 	if (d->offsets) {
 		char tmp[40];
-		if (has_off)
+		if (has_off && d->at_address)
+			snprintf(tmp, sizeof(tmp), "[%llx]", (unsigned long long)(d->address + off));
+		else if (has_off)
 			snprintf(tmp, sizeof(tmp), d->f.hex ? "[0x%llx]" : "[%llu]", (unsigned long long)off);
 		else
 			tmp[0] = 0;
@@ -505,7 +509,9 @@ static int off_width(struct deffmt *d, struct kdx_type *t, uint64_t base, int de
 		struct kdx_type *mt = bare(m->type);
 		char tmp[40];
 		uint64_t off = base + member_offset(m);
-		int n = snprintf(tmp, sizeof(tmp), d->f.hex ? "[0x%llx]" : "[%llu]", (unsigned long long)off);
+		int n = d->at_address ?
+			snprintf(tmp, sizeof(tmp), "[%llx]", (unsigned long long)(d->address + off)) :
+			snprintf(tmp, sizeof(tmp), d->f.hex ? "[0x%llx]" : "[%llu]", (unsigned long long)off);
 		if (n > w)
 			w = n;
 		if (mt && (mt->kind == KDX_TYPE_STRUCT || mt->kind == KDX_TYPE_UNION) &&
@@ -552,7 +558,14 @@ static void def_members(struct deffmt *d, struct kdx_type *t, uint64_t base, int
 struct kdx_error *kdx_type_format_definition(struct kdx_session *s, struct kdx_type *type,
 					     unsigned flags, char **out)
 {
-	struct deffmt d = { .f = { .s = s, .flags = flags } };
+	return kdx_type_format_definition_at(s, type, flags, 0, 0, out);
+}
+
+struct kdx_error *kdx_type_format_definition_at(struct kdx_session *s, struct kdx_type *type,
+						unsigned flags, int at_address, uint64_t address,
+						char **out)
+{
+	struct deffmt d = { .f = { .s = s, .flags = flags }, .at_address = at_address, .address = address };
 	struct kdx_type *t = type;
 
 	d.f.hex = (flags & KDX_FMT_HEX) ? 1 : (flags & KDX_FMT_DEC) ? 0 : (s && s->radix == 16);

@@ -85,6 +85,11 @@ struct kdx_error *kdx_value_format(struct kdx_session *s, const struct kdx_value
  */
 struct kdx_error *kdx_type_format_definition(struct kdx_session *s, struct kdx_type *t,
 					     unsigned flags, char **out);
+/* The same with each member's address ("[ffff888003a1c8c8] ...") instead of
+ * its offset when AT_ADDRESS (struct -o ADDR); needs KDX_FMT_OFFSETS. */
+struct kdx_error *kdx_type_format_definition_at(struct kdx_session *s, struct kdx_type *t,
+						unsigned flags, int at_address, uint64_t address,
+						char **out);
 
 /* Parse and evaluate a C expression ("init_task.comm", "(struct task_struct *)0xffff...->pid",
  * "&init_task", "jiffies * 2", "sizeof(struct page)"). */
@@ -98,6 +103,12 @@ struct kdx_error *kdx_eval_expr_cpu(struct kdx_session *s, const char *expr, int
 				    struct kdx_value *ret);
 /* Parse a C type name ("struct task_struct *", "unsigned long", "pid_t"). */
 struct kdx_error *kdx_eval_type(struct kdx_session *s, const char *text, struct kdx_type **ret);
+
+/* Value history (gdb's $N): remember V as number N (p's "$N = ");
+ * kdx_value_history_get: N > 0 that number, N <= 0 the N-th before the
+ * last ($ is 0, $$ is -1). Values are copied; the last 256 are kept. */
+void kdx_value_history_add(struct kdx_session *s, const struct kdx_value *v, unsigned n);
+struct kdx_error *kdx_value_history_get(struct kdx_session *s, long n, struct kdx_value *ret);
 
 /* --- helpers shared by value.c, eval.c, format.c and the commands --- */
 
