@@ -24,7 +24,18 @@ trap 'rm -rf "$OUT"' EXIT
 
 if [ -z "$(fx list_head)" ]; then
 	skip "memory $T" "no fixture module facts in gt.txt"
-	exit 0
+	# user memory of the fixture's kdx_threads process (a page it filled);
+# kexec (makedumpfile -d 31) dumps leave user pages out
+tpid=$(fx threads_pid)
+if [ -n "$tpid" ] && [ "$(fixture_info "$FIXDIR" mode)" != kexec ]; then
+	out=$(kdx_cmd "set $tpid" "search -u -c kdx user pattern" 2>&1)
+	if echo "$out" | grep -q "^$(hex "$(fx threads_pattern_addr)"): kdx user pattern$"; then
+		ok "search -u finds the user page pattern $T"
+	else
+		not_ok "search -u finds the user page pattern $T" "$(hex "$(fx threads_pattern_addr)"): kdx user pattern" "$out"
+	fi
+fi
+exit 0
 fi
 
 # ---- list: the 100,000-entry list ----
@@ -193,5 +204,16 @@ if echo "$out" | grep -q "^$(hex "$(fx string_addr)"): $(fx string)"; then
 	ok "search -c finds the planted string $T"
 else
 	not_ok "search -c finds the planted string $T" "$(hex "$(fx string_addr)"): $(fx string)" "$out"
+fi
+# user memory of the fixture's kdx_threads process (a page it filled);
+# kexec (makedumpfile -d 31) dumps leave user pages out
+tpid=$(fx threads_pid)
+if [ -n "$tpid" ] && [ "$(fixture_info "$FIXDIR" mode)" != kexec ]; then
+	out=$(kdx_cmd "set $tpid" "search -u -c kdx user pattern" 2>&1)
+	if echo "$out" | grep -q "^$(hex "$(fx threads_pattern_addr)"): kdx user pattern$"; then
+		ok "search -u finds the user page pattern $T"
+	else
+		not_ok "search -u finds the user page pattern $T" "$(hex "$(fx threads_pattern_addr)"): kdx user pattern" "$out"
+	fi
 fi
 exit 0
