@@ -75,6 +75,14 @@ check "list -r -H first is the last $T" "$(hex "$(fx last)")" "$first_r"
 got=$(kdx_cmd "$MODS" "list -H &kdx_fixture_list -o $(fx item_off_link) | wc -l" 2>/dev/null | tail -n1 | tr -d ' ')
 check "list -H &sym -o NUM $T" "$(fx list_count)" "$got"
 
+# a bare symbol is its address even without the module's debuginfo (crash)
+out=$(kdx_cmd "list -H kdx_fixture_list -o $(fx item_off_link)" 2>&1)
+check "list -H SYMBOL -o NUM without debuginfo: count, first $T" "$(fx list_count) $(hex "$(fx first)")" \
+	"$(echo "$out" | grep -cE '^[0-9a-f]+$') $(echo "$out" | head -n1)"
+out=$(kdx_cmd "list -H kdx_fixture_hlist -o $(fx item_off_hnode)" 2>&1)
+check "hlist via -H SYMBOL -o NUM without debuginfo $T" "$(fx hlist_count) $(hex "$(fx hlist_first)")" \
+	"$(echo "$out" | grep -cE '^[0-9a-f]+$') $(echo "$out" | head -n1)"
+
 # ---- list: the looped list ----
 exp=""
 for i in $(seq 1 "$(fx loop_count)"); do exp="$exp$(hex "$(fx loop_item_$i)") "; done
