@@ -904,6 +904,54 @@ int main(void)
 	kdx_types_index_stats(types, &from_cache, NULL, NULL);
 	ok(from_cache, "second open uses the cached index");
 
+	/* A damaged cache file is rebuilt, not trusted. */
+	{
+		DIR *d = opendir(cache);
+		struct dirent *de;
+		char victim[600] = "";
+		while (d && (de = readdir(d)))
+			if (!strncmp(de->d_name, "index-", 6))
+				snprintf(victim, sizeof(victim), "%s/%s", cache, de->d_name);
+		if (d)
+			closedir(d);
+		/* Damage a copy and rename it into place: the open table still
+		 * maps the old file (kdx itself only ever replaces the file by
+		 * rename, so a running kdx never sees its mapping shrink). */
+		char tmp[640];
+		snprintf(tmp, sizeof(tmp), "%s.damaged", victim);
+		FILE *in = victim[0] ? fopen(victim, "r") : NULL;
+		FILE *out = in ? fopen(tmp, "w") : NULL;
+		if (in && out) {
+			char buf[65536];
+			size_t got, total = 0;
+			while ((got = fread(buf, 1, sizeof(buf), in)) > 0) {
+				if (total < 4096)
+					memset(buf + 200, 'g', 64);   /* inside the entries */
+				fwrite(buf, 1, got, out);
+				total += got;
+			}
+			fclose(out);
+			out = NULL;
+			if (truncate(tmp, total / 2) || rename(tmp, victim)) {}
+		}
+		if (in)
+			fclose(in);
+		if (out)
+			fclose(out);
+		struct kdx_types *t2;
+		err = kdx_types_open(vmlinux, cache, &t2);
+		int fc = 1;
+		struct kdx_type *tt;
+		if (!err) {
+			kdx_types_index_stats(t2, &fc, NULL, NULL);
+			err = kdx_type_find(t2, "struct task_struct", &tt);
+		}
+		ok(victim[0] && !err && !fc, "a truncated cache file is rebuilt");
+		kdx_error_destroy(err);
+		if (t2)
+			kdx_types_destroy(t2);
+	}
+
 	test_system_map(st, map);
 	test_types(types);
 	test_foreign_types(types);
