@@ -39,6 +39,7 @@ struct printk_cache {
 	unsigned char *data;
 	uint64_t head_id, tail_id;
 	struct kdx_kfield sv, begin, next, seq, ts, text_len, facility, caller_id, lvl;
+	struct kdx_kfield subsys, device;   /* printk_info.dev_info.{subsystem,device} */
 	int lvl_byte_off;        /* flags:5, level:3 share a byte: level = byte >> 5 */
 };
 
@@ -88,6 +89,8 @@ static struct kdx_error *load(struct kdx_session *s, struct printk_cache *c)
 	    (err = kdx_type_sizeof(s, "struct printk_info", &c->info_size)))
 		return kdx_error_prefix(err, "printk ring buffer layout");
 	kdx_kmember_opt(s, "printk_info", "facility", &c->facility);
+	kdx_kmember_opt(s, "printk_info", "dev_info.subsystem", &c->subsys);
+	kdx_kmember_opt(s, "printk_info", "dev_info.device", &c->device);
 	c->begin.off += blk.off;
 	c->next.off += blk.off;
 	/* level is a bit field after facility: byte facility+1 (flags:5 level:3),
@@ -189,6 +192,16 @@ static int get_record(struct printk_cache *c, uint64_t id, struct kdx_printk_rec
 		r->level = (int)((byte >> c->lvl.size) & ((1u << c->lvl.ok) - 1));
 	}
 	size_t text_len = (size_t)kdx_kfield_u(info, &c->text_len);
+	if (c->subsys.ok && c->subsys.off + c->subsys.size <= c->info_size) {
+		size_t n = c->subsys.size < sizeof(r->subsystem) ? c->subsys.size : sizeof(r->subsystem) - 1;
+		memcpy(r->subsystem, info + c->subsys.off, n);
+		r->subsystem[n < sizeof(r->subsystem) ? n : sizeof(r->subsystem) - 1] = 0;
+	}
+	if (c->device.ok && c->device.off + c->device.size <= c->info_size) {
+		size_t n = c->device.size < sizeof(r->device) ? c->device.size : sizeof(r->device) - 1;
+		memcpy(r->device, info + c->device.off, n);
+		r->device[n < sizeof(r->device) ? n : sizeof(r->device) - 1] = 0;
+	}
 
 	uint64_t begin = kdx_kfield_u(desc, &c->begin), next = kdx_kfield_u(desc, &c->next);
 	r->text = "";

@@ -19,6 +19,8 @@ struct kdx_printk_record {
 	uint32_t caller_id;      /* 0x80000000|cpu or pid */
 	const char *text;        /* TEXT_LEN bytes, not NUL-terminated */
 	size_t text_len;
+	char subsystem[32];      /* dev_info: SUBSYSTEM= ("" if none) */
+	char device[64];         /* dev_info: DEVICE= ("" if none) */
 };
 
 typedef int (*kdx_printk_fn)(struct kdx_session *s, const struct kdx_printk_record *r, void *arg);
