@@ -737,6 +737,8 @@ void kdx_types_destroy(struct kdx_types *types)
 	/* by_name and offsets values live in the arena */
 	kdx_hashmap_free(&types->by_name);
 	kdx_hashmap_free(&types->offsets);
+	if (types->frame_cache_free)
+		types->frame_cache_free(types->frame_cache);
 	for (size_t i = 0; i < types->nchunks; i++)
 		free(types->chunks[i]);
 	free(types->chunks);
