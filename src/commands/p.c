@@ -62,7 +62,7 @@ static struct kdx_error *print_percpu_listing(struct kdx_session *s, const char 
 					      struct kdx_value *v)
 {
 	int n = kdx_cpu_count(s);
-	char *decl = kdx_type_to_string(v->type, name);
+	char *decl = kdx_type_c_string(v->type, name);
 
 	fprintf(s->out, "PER-CPU DATA TYPE:\n  %s;\nPER-CPU ADDRESSES:\n", decl ? decl : name);
 	free(decl);

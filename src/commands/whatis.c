@@ -72,7 +72,7 @@ static struct kdx_error *whatis(struct kdx_session *s, const char *text, int off
 		unsigned flags;
 		err = kdx_variable_lookup(s, text, &t, &addr, &flags);
 		if (!err && t) {
-			char *decl = kdx_type_to_string(t, text);
+			char *decl = kdx_type_c_string(t, text);
 			fprintf(s->out, "%s;\n", decl ? decl : text);
 			free(decl);
 			return NULL;
@@ -102,7 +102,7 @@ static struct kdx_error *whatis(struct kdx_session *s, const char *text, int off
 	/* an expression */
 	if ((err = kdx_eval_expr(s, text, &v)))
 		return err;
-	char *decl = kdx_type_to_string(v.type, NULL);
+	char *decl = kdx_type_c_string(v.type, NULL);
 	fprintf(s->out, "type = %s%s\n", decl ? decl : "?", v.bit_size ? " (bit field)" : "");
 	free(decl);
 	kdx_value_release(&v);
