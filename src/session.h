@@ -43,6 +43,8 @@ struct kdx_session {
 	uint64_t current_task;       /* `set PID`: context task address (0: panic task) */
 	volatile sig_atomic_t interrupted;   /* Ctrl-C seen; long loops check kdx_interrupted() */
 	unsigned value_history;      /* p: last "$N" printed */
+	const char *command_line;    /* line being run by kdx_command_run_line, quotes intact
+				      * (p/whatis/eval read "str", 'c' from it); NULL otherwise */
 	void *ext[8];                /* per-subsystem private state (probe, extensions) */
 };
 

@@ -32,9 +32,11 @@ struct bt_opts {
 	int p;          /* -p: the panic task */
 	int g;          /* -g: every thread of the task's thread group */
 	int v;          /* -v: check every task's stack end magic */
+	int e;          /* -e: search the stack for exception frames */
 	int ncpus;      /* -c */
 	int cpus[MAX_CPU_ARGS];
 	const char *R;  /* -R SYMBOL */
+	uint64_t start_sp, start_ip;  /* -S SP, -I IP */
 	int nargs;      /* task arguments */
 	char **args;
 };
@@ -96,14 +98,21 @@ static struct kdx_error *parse_opts(int argc, char **argv, struct bt_opts *o)
 			case 'p': o->p = 1; break;
 			case 'g': o->g = 1; break;
 			case 'v': o->v = 1; break;
+			case 'e': o->e = 1; break;
 			case 'c':
+			case 'S':
+			case 'I':
 			case 'R': {
 				const char *val = p[1] ? p + 1 : (i + 1 < argc ? argv[++i] : NULL);
 				if (!val)
 					return kdx_error_create(KDX_ERR_SYNTAX, "bt: -%c needs an argument", *p);
 				if (*p == 'R')
 					o->R = val;
-				else {
+				else if (*p == 'S' || *p == 'I') {
+					struct kdx_error *err = kdx_parse_u64(val, 1, *p == 'S' ? &o->start_sp : &o->start_ip);
+					if (err)
+						return kdx_error_prefix(err, "bt -%c", *p);
+				} else {
 					struct kdx_error *err = parse_cpus(o, val);
 					if (err)
 						return err;
@@ -119,6 +128,8 @@ next_arg:;
 	}
 	if (o->F > 2)
 		o->F = 2;
+	if (o->start_ip && !o->start_sp)
+		return kdx_error_create(KDX_ERR_SYNTAX, "bt: -I needs -S (the stack address to start at)");
 	return NULL;
 }
 
@@ -235,16 +246,31 @@ static const char *stack_label(const char *name)
 	return name;
 }
 
+/* -l: "    file.c: LINE" of ADDR (nothing when the debug info has no line). */
+static void print_line(struct kdx_session *s, uint64_t addr)
+{
+	const char *file;
+	int line;
+	struct kdx_error *err = kdx_addr_to_line(s, addr, &file, &line);
+
+	if (!err)
+		fprintf(s->out, "    %s: %d\n", file, line);
+	else
+		kdx_error_destroy(err);
+}
+
 struct bt_result {
 	struct kdx_frame *frames;
 	size_t n;
 	struct kdx_error *err;   /* why unwinding stopped early, or NULL */
 };
 
-static struct kdx_error *collect(struct kdx_session *s, const struct kdx_task *t, struct bt_result *r)
+static struct kdx_error *collect(struct kdx_session *s, const struct kdx_task *t,
+			       const struct bt_opts *o, struct bt_result *r)
 {
 	struct kdx_unwind *u;
-	struct kdx_error *err = kdx_unwind_start(s, t, &u);
+	struct kdx_error *err = o->start_sp ? kdx_unwind_start_at(s, t, o->start_ip, o->start_sp, &u)
+					    : kdx_unwind_start(s, t, &u);
 
 	memset(r, 0, sizeof(*r));
 	if (err)
@@ -300,6 +326,8 @@ static void print_frames(struct kdx_session *s, const struct kdx_task *t, const 
 		if (f->is_exception) {
 			format_func(s, f->pc, f->pc, 1, o->hex_off, name, sizeof(name), &mod);
 			fprintf(s->out, "    [exception RIP: %s]\n", name);
+			if (o->l)
+				print_line(s, f->pc);
 			if (f->regs_valid)
 				print_regs(s, f->regs);
 			else
@@ -315,15 +343,8 @@ static void print_frames(struct kdx_session *s, const struct kdx_task *t, const 
 			if (f->from_scan)
 				fprintf(s->out, " (found by stack scan: no ORC data)");
 			fprintf(s->out, "\n");
-			if (o->l) {
-				const char *file;
-				int line;
-				struct kdx_error *err = kdx_addr_to_line(s, lookup, &file, &line);
-				if (!err)
-					fprintf(s->out, "    %s: %d\n", file, line);
-				else
-					kdx_error_destroy(err);
-			}
+			if (o->l)
+				print_line(s, lookup);
 		}
 		if (o->f && !f->is_exception && f->cfa > f->sp && f->cfa - f->sp <= 0x10000)
 			dump_words(s, t, f->sp + 8, f->cfa, o->F);
@@ -393,12 +414,85 @@ static struct kdx_error *print_raw(struct kdx_session *s, const struct kdx_task 
 	return NULL;
 }
 
+/*
+ * -e: every place on the task stack that looks like a saved struct pt_regs:
+ * CS and SS with the same privilege level, RFLAGS with its always-one bit
+ * and no bits above the defined ones, RIP kernel text (kernel mode) or a
+ * canonical user address (user mode), RSP on a stack or a user address.
+ */
+static int looks_like_regs(struct kdx_session *s, const uint64_t *r, uint64_t lo, uint64_t hi)
+{
+	uint64_t cs = r[KDX_REG_CS], ss = r[KDX_REG_SS], fl = r[KDX_REG_EFLAGS];
+	uint64_t ip = r[KDX_REG_RIP], sp = r[KDX_REG_RSP];
+
+	if (cs == 0 || cs > 0xffff || ss > 0xffff || !(fl & 2) || fl >> 22)
+		return 0;
+	if ((cs & 3) == 3)
+		return (ss & 3) == 3 && ip && ip < 0x800000000000ULL && sp < 0x800000000000ULL;
+	if ((cs & 3) != 0 || !kdx_is_text_addr(s, ip))
+		return 0;
+	/* Kernel mode: the interrupted stack pointer is a kernel address (this
+	 * or another kernel stack), 8-byte aligned. */
+	(void)lo, (void)hi;
+	return (sp >> 63) && !(sp & 7);
+}
+
+static struct kdx_error *print_exception_frames(struct kdx_session *s, const struct kdx_task *t)
+{
+	uint64_t lo, hi, size;
+	struct kdx_error *err;
+	int found = 0;
+	char name[256];
+	const char *mod;
+
+	if ((err = kdx_task_stack_bounds(s, t, &lo, &hi)) ||
+	    (err = kdx_type_sizeof(s, "struct pt_regs", &size)))
+		return err;
+	if (size != KDX_REG_SS * 8 + 8)
+		return kdx_error_create(KDX_ERR_UNSUPPORTED, "bt -e: struct pt_regs of %llu bytes",
+					(unsigned long long)size);
+	size_t n = (hi - lo) / 8;
+	uint64_t *w = malloc(n * sizeof(*w));
+	if (!w)
+		return kdx_error_nomem();
+	for (size_t i = 0; i < n; i += 512) {
+		size_t cnt = n - i < 512 ? n - i : 512;
+		if ((err = kdx_read(s, lo + 8 * i, w + i, cnt * 8))) {
+			/* A missing page: treat it as zeros, but say so. */
+			kdx_session_report(s, kdx_error_prefix(err, "bt -e: PID %d: stack page at %llx",
+							       t->pid, (unsigned long long)(lo + 8 * i)));
+			memset(w + i, 0, cnt * 8);
+		}
+	}
+	for (size_t i = 0; i + KDX_REG_SS + 1 <= n; i++) {
+		uint64_t r[KDX_NR_REGS];
+		memset(r, 0, sizeof(r));
+		memcpy(r, w + i, (KDX_REG_SS + 1) * 8);
+		if (!looks_like_regs(s, r, lo, hi))
+			continue;
+		found++;
+		if (r[KDX_REG_CS] & 3) {
+			fprintf(s->out, " USER-MODE EXCEPTION FRAME AT: %llx\n", (unsigned long long)(lo + 8 * i));
+		} else {
+			fprintf(s->out, " KERNEL-MODE EXCEPTION FRAME AT: %llx\n", (unsigned long long)(lo + 8 * i));
+			format_func(s, r[KDX_REG_RIP], r[KDX_REG_RIP], 1, 0, name, sizeof(name), &mod);
+			fprintf(s->out, "    [exception RIP: %s]\n", name);
+		}
+		print_regs(s, r);
+		i += KDX_REG_SS;
+	}
+	free(w);
+	if (!found)
+		fprintf(s->out, " no exception frames found\n");
+	return NULL;
+}
+
 /* One task's backtrace. SEPARATE: print a blank line first (not the first task). */
 static struct kdx_error *bt_task(struct kdx_session *s, const struct kdx_task *t,
 				 const struct bt_opts *o, int separate)
 {
 	struct bt_result r;
-	struct kdx_error *err = collect(s, t, &r);
+	struct kdx_error *err = collect(s, t, o, &r);
 
 	if (o->R) {
 		int m = !err && matches_R(s, &r, o->R);
@@ -411,7 +505,9 @@ static struct kdx_error *bt_task(struct kdx_session *s, const struct kdx_task *t
 			return NULL;
 		}
 	}
-	if (separate)
+	/* With -R most tasks print nothing: a blank line after each match
+	 * instead of before each task. */
+	if (separate && !o->R)
 		fprintf(s->out, "\n");
 	kdx_print_task_header(s, t);
 	if (err) {
@@ -420,10 +516,14 @@ static struct kdx_error *bt_task(struct kdx_session *s, const struct kdx_task *t
 	}
 	if (o->r)
 		err = print_raw(s, t);
+	else if (o->e)
+		err = print_exception_frames(s, t);
 	else if (o->t || o->T)
 		err = print_text_refs(s, t, o, &r);
 	else
 		print_frames(s, t, o, &r);
+	if (o->R)
+		fprintf(s->out, "\n");
 	free(r.frames);
 	if (err) {
 		if (r.err)
@@ -583,7 +683,7 @@ static struct kdx_error *cmd_bt(struct kdx_session *s, int argc, char **argv)
 
 const struct kdx_command kdx_cmd_bt = {
 	.name = "bt",
-	.usage = "bt [-a|-c CPU[,CPU]|-p|-g|-v] [-f|-F|-FF] [-l] [-s] [-x] [-t|-T] [-r] [-R SYMBOL] [PID | TASK]...",
+	.usage = "bt [-a|-c CPU[,CPU]|-p|-g|-v] [-S SP [-I IP]] [-f|-F|-FF] [-l] [-s] [-x] [-t|-T] [-r|-e] [-R SYMBOL] [PID | TASK]...",
 	.summary = "backtrace of a task (ORC unwinder)",
 	.help =
 	"Show the kernel stack backtrace of tasks, unwound with the kernel's ORC\n"
@@ -604,7 +704,12 @@ const struct kdx_command kdx_cmd_bt = {
 	"  -t           every text address on the stack, from the stack pointer up\n"
 	"  -T           the same, from the bottom of the stack\n"
 	"  -r           raw dump of the whole task stack\n"
+	"  -e           search the whole task stack for saved registers (pt_regs of\n"
+	"               interrupts, exceptions, system calls), even off the unwind\n"
 	"  -R SYMBOL    only if a frame is in SYMBOL (for `foreach bt -R SYMBOL`)\n"
+	"  -S SP        start at stack address SP (it holds a return address), for\n"
+	"               stacks whose beginning is corrupted; -I IP: start at text\n"
+	"               address IP with stack pointer SP\n"
 	"\n"
 	"Output as crash's:\n"
 	"  PID: 266      TASK: ffff8e9dc31a20c0  CPU: 1    COMMAND: \"sh\"\n"

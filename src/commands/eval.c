@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "commands/command.h"
+#include "commands/exprargs.h"
 #include "symbols/value.h"
 #include "util.h"
 
@@ -25,7 +26,6 @@ static void print_octal(FILE *f, uint64_t u)
 static struct kdx_error *cmd_eval(struct kdx_session *s, int argc, char **argv)
 {
 	int bits = 0, i = 1;
-	struct kdx_strbuf b = {0};
 	struct kdx_value v;
 	uint64_t u;
 	struct kdx_error *err;
@@ -41,12 +41,9 @@ static struct kdx_error *cmd_eval(struct kdx_session *s, int argc, char **argv)
 	}
 	if (i >= argc)
 		return kdx_command_usage(&kdx_cmd_eval);
-	for (; i < argc; i++) {
-		if (b.len)
-			kdx_strbuf_append(&b, " ", 1);
-		kdx_strbuf_append(&b, argv[i], strlen(argv[i]));
-	}
-	char *expr = kdx_strbuf_take(&b);
+	char *expr = kdx_expr_args(s, argc, argv, i);
+	if (!expr)
+		return kdx_error_nomem();
 	err = kdx_eval_expr(s, expr, &v);
 	free(expr);
 	if (err)

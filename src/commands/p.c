@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "commands/command.h"
+#include "commands/exprargs.h"
 #include "commands/cpuspec.h"
 #include "kernel/tasks.h"
 #include "symbols/symbols.h"
@@ -49,7 +50,9 @@ static struct kdx_error *print_value(struct kdx_session *s, const char *label,
 		return err;
 	if (label)
 		fprintf(s->out, "%s = ", label);
-	fprintf(s->out, "$%u = %s\n", next_history(s), text);
+	unsigned n = next_history(s);
+	kdx_value_history_add(s, v, n);
+	fprintf(s->out, "$%u = %s\n", n, text);
 	free(text);
 	return NULL;
 }
@@ -59,7 +62,7 @@ static struct kdx_error *print_percpu_listing(struct kdx_session *s, const char 
 					      struct kdx_value *v)
 {
 	int n = kdx_cpu_count(s);
-	char *decl = kdx_type_to_string(v->type, name);
+	char *decl = kdx_type_c_string(v->type, name);
 
 	fprintf(s->out, "PER-CPU DATA TYPE:\n  %s;\nPER-CPU ADDRESSES:\n", decl ? decl : name);
 	free(decl);
@@ -157,7 +160,6 @@ static struct kdx_error *cmd_p(struct kdx_session *s, int argc, char **argv)
 	unsigned flags = 0;
 	const char *name = argv[0];
 	const char *slash = strchr(name, '/');
-	struct kdx_strbuf b = {0};
 	int i = 1;
 
 	if (!strcmp(name, "px") || (slash && slash[1] == 'x'))
@@ -179,12 +181,9 @@ static struct kdx_error *cmd_p(struct kdx_session *s, int argc, char **argv)
 	}
 	if (i >= argc)
 		return kdx_command_usage(&kdx_cmd_p);
-	for (; i < argc; i++) {
-		if (b.len)
-			kdx_strbuf_append(&b, " ", 1);
-		kdx_strbuf_append(&b, argv[i], strlen(argv[i]));
-	}
-	char *expr = kdx_strbuf_take(&b);
+	char *expr = kdx_expr_args(s, argc, argv, i);
+	if (!expr)
+		return kdx_error_nomem();
 	struct kdx_error *err = kdx_print_expression(s, expr, flags);
 	free(expr);
 	if (err)

@@ -29,6 +29,7 @@ enum {
 	PS_ACTIVE = 1 << 12,   /* -A */
 	PS_POLICY = 1 << 13,   /* -y */
 	PS_CPU = 1 << 14,      /* -C */
+	PS_RLIMIT = 1 << 15,   /* -r */
 };
 
 struct ps_ctx {
@@ -365,6 +366,48 @@ static void print_args(struct kdx_session *s, const struct kdx_task *t)
 	fputc('\n', s->out);
 }
 
+/* ps -r: the resource limits of the task's signal_struct. The RLIMIT_*
+ * numbers are user-space ABI (asm-generic/resource.h). */
+static void print_rlimits(struct kdx_session *s, const struct kdx_task *t)
+{
+	static const char *const names[] = {
+		"CPU", "FSIZE", "DATA", "STACK", "CORE", "RSS", "NPROC", "NOFILE",
+		"MEMLOCK", "AS", "LOCKS", "SIGPENDING", "MSGQUEUE", "NICE", "RTPRIO", "RTTIME",
+	};
+	struct kdx_kfield f;
+	uint64_t lim[32];
+	struct kdx_error *err;
+
+	print_header_line(s, t, 0);
+	err = kdx_kmember(s, "signal_struct", "rlim", &f);
+	if (!err && !t->signal)
+		err = kdx_error_create(KDX_ERR_NOT_FOUND, "pid %d has no signal_struct (exiting)", t->pid);
+	if (!err && (f.size > sizeof(lim) || f.size < 16))
+		err = kdx_error_create(KDX_ERR_FORMAT, "unexpected signal_struct.rlim size %llu",
+				       (unsigned long long)f.size);
+	if (!err)
+		err = kdx_read(s, t->signal + f.off, lim, f.size);
+	if (err) {
+		kdx_session_report(s, kdx_error_prefix(err, "ps -r"));
+		return;
+	}
+	fprintf(s->out, "      RLIMIT     CURRENT       MAXIMUM  \n");
+	for (size_t i = 0; i < f.size / 16 && i < sizeof(names) / sizeof(names[0]); i++) {
+		char v[2][24], c[2][24];
+		for (int k = 0; k < 2; k++) {
+			uint64_t x = lim[2 * i + k];
+			if (x == ~0ull)
+				snprintf(v[k], sizeof(v[k]), "(unlimited)");
+			else
+				snprintf(v[k], sizeof(v[k]), "%llu", (unsigned long long)x);
+			int l = (int)strlen(v[k]), left = l < 11 ? (11 - l) / 2 : 0;
+			snprintf(c[k], sizeof(c[k]), "%*s%s%*s", left, "", v[k],
+				 l < 11 ? 11 - l - left : 0, "");
+		}
+		fprintf(s->out, "%12s   %s   %s\n", names[i], c[0], c[1]);
+	}
+}
+
 static void print_summary(struct kdx_session *s, const struct kdx_task **list, size_t n)
 {
 	static const char *const order[] = { "RU", "IN", "UN", "ID", "ST", "TR", "ZO", "DE", "WA", "PA", "NE", "??" };
@@ -409,6 +452,8 @@ static struct kdx_error *ps_run_task(struct kdx_session *s, const struct kdx_tas
 		print_group(s, &pc, t);
 	} else if (pc.flags & PS_ARGS) {
 		print_args(s, t);
+	} else if (pc.flags & PS_RLIMIT) {
+		print_rlimits(s, t);
 	} else {
 		if (flags & KDX_PERTASK_FIRST)
 			fprintf(s->out, "%s", pc.flags & PS_KSTACK
@@ -420,7 +465,7 @@ static struct kdx_error *ps_run_task(struct kdx_session *s, const struct kdx_tas
 }
 
 static const char *const ps_usage =
-	"ps [-k|-u|-G|-y policy] [-s] [-p|-c|-t|-l|-m|-a|-g|-S|-A] [-C cpu] [pid | task | command | 'regex'] ...";
+	"ps [-k|-u|-G|-y policy] [-s] [-p|-c|-t|-l|-m|-a|-g|-r|-S|-A] [-C cpu] [pid | task | command | 'regex'] ...";
 
 static struct kdx_error *parse_opts(struct ps_ctx *pc, int argc, char **argv)
 {
@@ -429,7 +474,7 @@ static struct kdx_error *parse_opts(struct ps_ctx *pc, int argc, char **argv)
 
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt(argc, argv, "kuGspctlmagSAy:C:")) != -1) {
+	while ((c = getopt(argc, argv, "kuGspctlmagrSAy:C:")) != -1) {
 		switch (c) {
 		case 'k': pc->flags |= PS_KERNEL; break;
 		case 'u': pc->flags |= PS_USER; break;
@@ -442,6 +487,7 @@ static struct kdx_error *parse_opts(struct ps_ctx *pc, int argc, char **argv)
 		case 'm': pc->flags |= PS_LAST | PS_SINCE; break;
 		case 'a': pc->flags |= PS_ARGS; break;
 		case 'g': pc->flags |= PS_GROUP; break;
+		case 'r': pc->flags |= PS_RLIMIT; break;
 		case 'S': pc->flags |= PS_SUMMARY; break;
 		case 'A': pc->flags |= PS_ACTIVE; break;
 		case 'y':
@@ -508,7 +554,7 @@ static struct kdx_error *cmd_ps(struct kdx_session *s, int argc, char **argv)
 		print_summary(s, list, n);
 	} else if (pc.flags & PS_LAST) {
 		print_last(s, &pc, list, n);
-	} else if (pc.flags & (PS_TIMES | PS_PARENTS | PS_CHILDREN | PS_ARGS | PS_GROUP)) {
+	} else if (pc.flags & (PS_TIMES | PS_PARENTS | PS_CHILDREN | PS_ARGS | PS_GROUP | PS_RLIMIT)) {
 		uint64_t uptime = 0;
 		if (pc.flags & PS_TIMES)
 			kdx_ok(kdx_uptime_ns(s, &uptime));
@@ -521,6 +567,8 @@ static struct kdx_error *cmd_ps(struct kdx_session *s, int argc, char **argv)
 				print_children(s, &pc, list[i]);
 			else if (pc.flags & PS_GROUP)
 				print_group(s, &pc, list[i]);
+			else if (pc.flags & PS_RLIMIT)
+				print_rlimits(s, list[i]);
 			else
 				print_args(s, list[i]);
 			if (i + 1 < n && !(pc.flags & PS_ARGS))
@@ -544,7 +592,7 @@ static struct kdx_error *cmd_ps(struct kdx_session *s, int argc, char **argv)
 
 const struct kdx_command kdx_cmd_ps = {
 	.name = "ps",
-	.usage = "ps [-k|-u|-G|-y policy] [-s] [-p|-c|-t|-l|-m|-a|-g|-S|-A] [-C cpu] [pid | task | command | 'regex'] ...",
+	.usage = "ps [-k|-u|-G|-y policy] [-s] [-p|-c|-t|-l|-m|-a|-g|-r|-S|-A] [-C cpu] [pid | task | command | 'regex'] ...",
 	.summary = "process status: every process and thread",
 	.help =
 	"  Lists every task (process and thread, and each CPU's idle task) as crash does:\n"
@@ -569,6 +617,7 @@ const struct kdx_command kdx_cmd_ps = {
 	"    -g  the threads of the task's thread group\n"
 	"    -a  command-line arguments and environment, read from the task's user\n"
 	"        memory through its page tables (filtered dumps lack user pages)\n"
+	"    -r  resource limits (current and maximum)\n"
 	"    -S  number of tasks in each state\n",
 	.run = cmd_ps,
 	.run_task = ps_run_task,

@@ -1,4 +1,5 @@
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "commands/command.h"
@@ -6,6 +7,8 @@
 #include "kernel/printk.h"
 #include "kernel/sysinfo.h"
 #include "kernel/tasks.h"
+#include "symbols/symbols.h"
+#include "symbols/types.h"
 #include "targets/target.h"
 
 /* Print one "  LABEL: value" line; labels right-aligned to 12 like crash. */
@@ -61,6 +64,59 @@ static void uts(struct kdx_session *s, const char *label, const char *field)
 	line(s, label, buf);
 }
 
+/* sys -c [name|number ...]: the system call table with source lines. */
+static struct kdx_error *syscall_table(struct kdx_session *s, int argc, char **argv)
+{
+	struct kdx_type *t;
+	uint64_t dw, addr, n;
+	struct kdx_error *err;
+
+	if ((err = kdx_variable_find(s->types, "sys_call_table", &t, &dw)) ||
+	    (err = kdx_kvar(s, "sys_call_table", &addr)))
+		return kdx_error_prefix(err, "sys -c");
+	t = kdx_type_unqualified(t);
+	n = t->kind == KDX_TYPE_ARRAY && t->nelem_known ? t->nelem : 0;
+	if (!n || n > 4096)
+		return kdx_error_create(KDX_ERR_FORMAT, "sys -c: sys_call_table has no usable size in DWARF");
+	uint64_t *tab = calloc(n, 8);
+	if (!tab)
+		return kdx_error_nomem();
+	if ((err = kdx_read(s, addr, tab, n * 8))) {
+		free(tab);
+		return kdx_error_prefix(err, "sys -c: sys_call_table");
+	}
+	fprintf(s->out, "NUM  SYSTEM CALL                FILE AND LINE NUMBER\n");
+	for (uint64_t i = 0; i < n && !kdx_interrupted(s); i++) {
+		char name[256];
+		const struct kdx_symbol *sym;
+		uint64_t off = 0;
+		const char *file;
+		int line;
+
+		sym = kdx_symbol_by_addr(s->symtab, tab[i], &off);
+		if (sym && !off)
+			snprintf(name, sizeof(name), "%s", sym->name);
+		else
+			kdx_symbol_format(s, tab[i], name, sizeof(name));
+		if (!name[0])
+			snprintf(name, sizeof(name), "%llx", (unsigned long long)tab[i]);
+		int want = argc == 0;
+		for (int k = 0; k < argc && !want; k++) {
+			char num[24];
+			snprintf(num, sizeof(num), "%llu", (unsigned long long)i);
+			want = !strcmp(argv[k], num) || strstr(name, argv[k]) != NULL;
+		}
+		if (!want)
+			continue;
+		fprintf(s->out, "%3llu  %-26s", (unsigned long long)i, name);
+		if (kdx_ok(kdx_addr_to_line(s, tab[i], &file, &line)) && file)
+			fprintf(s->out, " %s: %d", file, line);
+		fputc('\n', s->out);
+	}
+	free(tab);
+	return NULL;
+}
+
 static struct kdx_error *cmd_sys(struct kdx_session *s, int argc, char **argv)
 {
 	char buf[640], tmp[128];
@@ -70,9 +126,18 @@ static struct kdx_error *cmd_sys(struct kdx_session *s, int argc, char **argv)
 	struct kdx_task *tasks;
 	size_t ntasks;
 
+	if (argc > 1 && !strcmp(argv[1], "-c"))
+		return syscall_table(s, argc - 2, argv + 2);
 	if (argc > 1)
-		return kdx_error_create(KDX_ERR_SYNTAX, "sys: unknown option %s; usage: sys", argv[1]);
-	line(s, "KERNEL", s->opts.vmlinux ? s->opts.vmlinux : "(none)");
+		return kdx_error_create(KDX_ERR_SYNTAX, "sys: unknown option %s; usage: sys [-c [name|number ...]]", argv[1]);
+	/* crash marks a tainted kernel (tainted_mask != 0) after its name */
+	err = kdx_kvar(s, "tainted_mask", &addr);
+	if (!err)
+		err = kdx_read_u64(s, addr, &v);
+	snprintf(buf, sizeof(buf), "%s%s", s->opts.vmlinux ? s->opts.vmlinux : "(none)",
+		 !err && v ? "  [TAINTED]" : "");
+	kdx_error_destroy(err);
+	line(s, "KERNEL", buf);
 	line(s, "DUMPFILE", s->target && s->target->live ? "/proc/kcore  [LIVE]"
 		 : s->target && s->target->path ? s->target->path : "(none)");
 	snprintf(buf, sizeof(buf), "%d", kdx_cpu_present_count(s));
@@ -137,12 +202,15 @@ static struct kdx_error *cmd_sys(struct kdx_session *s, int argc, char **argv)
 
 const struct kdx_command kdx_cmd_sys = {
 	.name = "sys",
-	.usage = "sys",
+	.usage = "sys [-c [name|number ...]]",
 	.summary = "system information: kernel, dump, CPUs, uptime, tasks, panic message",
 	.help = "  Prints crash's system summary: KERNEL, DUMPFILE, CPUS (online), DATE (of\n"
 		"  the crash), UPTIME, LOAD AVERAGE, TASKS (every thread and the per-CPU idle\n"
 		"  tasks), NODENAME, RELEASE, VERSION, MACHINE, MEMORY and PANIC (the panic\n"
 		"  message found in the kernel log: the SysRq crash line, the first BUG/Oops\n"
-		"  line, else the last \"Kernel panic - not syncing\" line).\n",
+		"  line, else the last \"Kernel panic - not syncing\" line).\n"
+		"    -c [name|number ...]  the system call table (sys_call_table) with each\n"
+		"                          handler's source file and line; arguments select\n"
+		"                          entries by number or by part of the name\n",
 	.run = cmd_sys,
 };

@@ -116,8 +116,12 @@ struct kdx_error *kdx_command_run_line(struct kdx_session *s, const char *line)
 	if (!cmd)
 		err = kdx_error_create(KDX_ERR_NOT_FOUND,
 				       "%s: unknown command (try `help`)", argv[0]);
-	else
+	else {
+		const char *saved = s->command_line;
+		s->command_line = line;
 		err = cmd->run(s, argc, argv);
+		s->command_line = saved;
+	}
 	kdx_free_words(argc, argv);
 	return err;
 }

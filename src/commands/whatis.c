@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "commands/command.h"
+#include "commands/exprargs.h"
 #include "symbols/symbols.h"
 #include "symbols/types.h"
 #include "symbols/value.h"
@@ -71,7 +72,7 @@ static struct kdx_error *whatis(struct kdx_session *s, const char *text, int off
 		unsigned flags;
 		err = kdx_variable_lookup(s, text, &t, &addr, &flags);
 		if (!err && t) {
-			char *decl = kdx_type_to_string(t, text);
+			char *decl = kdx_type_c_string(t, text);
 			fprintf(s->out, "%s;\n", decl ? decl : text);
 			free(decl);
 			return NULL;
@@ -101,7 +102,7 @@ static struct kdx_error *whatis(struct kdx_session *s, const char *text, int off
 	/* an expression */
 	if ((err = kdx_eval_expr(s, text, &v)))
 		return err;
-	char *decl = kdx_type_to_string(v.type, NULL);
+	char *decl = kdx_type_c_string(v.type, NULL);
 	fprintf(s->out, "type = %s%s\n", decl ? decl : "?", v.bit_size ? " (bit field)" : "");
 	free(decl);
 	kdx_value_release(&v);
@@ -110,7 +111,6 @@ static struct kdx_error *whatis(struct kdx_session *s, const char *text, int off
 
 static struct kdx_error *cmd_whatis(struct kdx_session *s, int argc, char **argv)
 {
-	struct kdx_strbuf b = {0};
 	int offsets = 0, i = 1;
 
 	if (i < argc && !strcmp(argv[i], "-o")) {
@@ -119,12 +119,9 @@ static struct kdx_error *cmd_whatis(struct kdx_session *s, int argc, char **argv
 	}
 	if (i >= argc)
 		return kdx_command_usage(&kdx_cmd_whatis);
-	for (; i < argc; i++) {
-		if (b.len)
-			kdx_strbuf_append(&b, " ", 1);
-		kdx_strbuf_append(&b, argv[i], strlen(argv[i]));
-	}
-	char *text = kdx_strbuf_take(&b);
+	char *text = kdx_expr_args(s, argc, argv, i);
+	if (!text)
+		return kdx_error_nomem();
 	struct kdx_error *err = whatis(s, text, offsets);
 	free(text);
 	return err ? kdx_error_prefix(err, "whatis") : NULL;

@@ -22,7 +22,7 @@ struct files_offsets {
 	struct kdx_kfield files_fdt, fdt_max_fds, fdt_fd;
 	struct kdx_kfield fs_root, fs_pwd, path_mnt, path_dentry;
 	struct kdx_kfield file_path, file_inode;
-	struct kdx_kfield d_parent, d_name_len, d_name_name, d_inode, d_op, d_sb, d_iname;
+	struct kdx_kfield d_parent, d_name_len, d_name_name, d_inode, d_op, d_sb, d_iname, d_hash_pprev;
 	struct kdx_kfield dop_d_dname;
 	struct kdx_kfield i_mode, i_ino, i_sb;
 	struct kdx_kfield mount_mnt, mnt_parent, mnt_mountpoint, vfs_mnt_root;
@@ -71,6 +71,7 @@ static struct kdx_error *offsets_get(struct kdx_session *s, const struct files_o
 	kdx_kmember_opt(s, "file", "f_inode", &o->file_inode);
 	kdx_kmember_opt(s, "dentry", "d_op", &o->d_op);
 	kdx_kmember_opt(s, "dentry", "d_sb", &o->d_sb);
+	kdx_kmember_opt(s, "dentry", "d_hash.pprev", &o->d_hash_pprev);
 	kdx_kmember_opt(s, "dentry_operations", "d_dname", &o->dop_d_dname);
 	kdx_kmember_opt(s, "inode", "i_sb", &o->i_sb);
 	if ((err = kdx_kernel_set_slot(s, KDX_SLOT_FILES, o, offsets_destroy))) {
@@ -198,6 +199,19 @@ struct kdx_error *kdx_d_path(struct kdx_session *s, uint64_t dentry, uint64_t vf
 		return NULL;
 	pos = len - 1;
 	buf[pos] = 0;
+	/* Like the kernel's d_path: an unlinked file (unhashed, not a root)
+	 * ends with " (deleted)". */
+	uint64_t pprev = 1, dparent = dentry;
+	if (o->d_hash_pprev.ok) {
+		if ((err = rd(s, dentry, &o->d_hash_pprev, &pprev, "d_hash")) ||
+		    (err = rd(s, dentry, &o->d_parent, &dparent, "d_parent")))
+			return err;
+	}
+	if (!pprev && dparent != dentry) {
+		static const char deleted[] = " (deleted)";
+		pos -= sizeof(deleted) - 1;
+		memcpy(buf + pos, deleted, sizeof(deleted) - 1);
+	}
 	uint64_t mnt = vfsmnt ? vfsmnt - o->mount_mnt.off : 0;
 	for (int depth = 0; depth < MAX_PATH_DEPTH; depth++) {
 		uint64_t parent, mnt_root = 0;

@@ -431,6 +431,51 @@ struct kdx_error *kdx_unwind_start(struct kdx_session *s, const struct kdx_task 
 	return NULL;
 }
 
+struct kdx_error *kdx_unwind_start_at(struct kdx_session *s, const struct kdx_task *task,
+				      uint64_t ip, uint64_t sp, struct kdx_unwind **ret)
+{
+	struct unwind_info *in;
+	struct kdx_error *err = info_get(s, &in);
+	struct kdx_unwind *u;
+
+	if (err)
+		return err;
+	u = calloc(1, sizeof(*u));
+	if (!u)
+		return kdx_error_nomem();
+	u->s = s;
+	u->task = task;
+	u->info = in;
+	collect_stacks(u);
+	if (!kdx_unwind_stack_of(u, sp)) {
+		kdx_unwind_end(u);
+		return kdx_error_create(KDX_ERR_INVALID, "%llx is not on a stack of PID %d",
+					(unsigned long long)sp, task->pid);
+	}
+	uint64_t slot = sp;
+	if (!ip) {
+		/* SP holds a return address: the frame it returns into. */
+		if ((err = read_word(u, sp, &ip))) {
+			kdx_unwind_end(u);
+			return err;
+		}
+		sp += 8;
+		u->signal = 0;
+	} else {
+		u->signal = 1;
+	}
+	if (!kdx_is_text_addr(s, u->signal ? ip : ip - 1)) {
+		kdx_unwind_end(u);
+		return kdx_error_create(KDX_ERR_INVALID, "%llx is not a kernel text address",
+					(unsigned long long)ip);
+	}
+	u->ip = ip;
+	u->sp = sp;
+	set_pending(u, slot);
+	*ret = u;
+	return NULL;
+}
+
 /*
  * No ORC entry for the pending context's IP: look for the next word on the
  * stack above SP that is a text address ORC knows, and go on from there.

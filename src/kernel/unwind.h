@@ -33,6 +33,11 @@ struct kdx_unwind;
  * else from its saved thread.sp / inactive_task_frame. */
 struct kdx_error *kdx_unwind_start(struct kdx_session *s, const struct kdx_task *task,
 				   struct kdx_unwind **ret);
+/* Start unwinding TASK at stack address SP (bt -S) and, if IP is non-zero,
+ * text address IP (bt -I); IP 0 takes the return address stored at SP.
+ * For stacks whose start the normal way cannot find (corrupted frames). */
+struct kdx_error *kdx_unwind_start_at(struct kdx_session *s, const struct kdx_task *task,
+				      uint64_t ip, uint64_t sp, struct kdx_unwind **ret);
 /* Next frame; *DONE set at the end. An error describes where unwinding
  * stopped (frames already returned stay valid). */
 struct kdx_error *kdx_unwind_next(struct kdx_unwind *u, struct kdx_frame *frame, int *done);

@@ -36,7 +36,7 @@ const struct builtin_desc probe_builtins[B_NBUILTINS] = {
 	[B_STR_REPLACE] = { "str_replace", 3, 3, S, "sss" },
 	[B_STRINGAT] = { "stringat", 2, 2, L, "sn" },
 	[B_TEXT_STR] = { "text_str", 1, 1, S, "s" },
-	[B_KSTRING] = { "kernel_string", 1, 1, S, "*" },
+	[B_KSTRING] = { "kernel_string", 1, 2, S, "*s" },
 	[B_KSTRING_N] = { "kernel_string_n", 2, 2, S, "*n" },
 	[B_KLONG] = { "kernel_long", 1, 1, L, "n" },
 	[B_KINT] = { "kernel_int", 1, 1, L, "n" },
@@ -66,6 +66,11 @@ const struct builtin_desc probe_builtins[B_NBUILTINS] = {
 	[B_MIN] = { "min", 2, 2, L, "nn" },
 	[B_MAX] = { "max", 2, 2, L, "nn" },
 	[B_TASK_STATE] = { "task_state", 1, 1, S, "n" },
+	[B_TASK_EXECNAME] = { "task_execname", 1, 1, S, "n" },
+	[B_TASK_PID] = { "task_pid", 1, 1, L, "n" },
+	[B_TASK_TID] = { "task_tid", 1, 1, L, "n" },
+	[B_TASK_PARENT] = { "task_parent", 1, 1, K, "n" },
+	[B_TASK_CPU] = { "task_cpu", 1, 1, L, "n" },
 };
 
 #undef L
@@ -550,8 +555,16 @@ int builtin_call(struct interp *I, struct node *n, struct val *out)
 			if ((uint64_t)y < max)
 				max = (size_t)y;
 		}
-		if (read_str(I, n, &a[0], max, &s2))
-			goto out;
+		if (read_str(I, n, &a[0], max, &s2)) {
+			/* kernel_string(addr, default): a failed read gives DEFAULT */
+			if (n->builtin != B_KSTRING || n->n != 2 || !I->err_is_fault)
+				goto out;
+			kdx_error_destroy(I->err);
+			I->err = NULL;
+			I->err_is_fault = 0;
+			if (val_to_str(I, n, &a[1], &s2))
+				goto out;
+		}
 		val_take_str(out, s2);
 		s2 = NULL;
 		break;
@@ -731,7 +744,7 @@ int builtin_call(struct interp *I, struct node *n, struct val *out)
 	case B_ABS:
 		if (val_to_int(I, n, &a[0], &x))
 			goto out;
-		val_set_int(out, x < 0 ? -x : x);
+		val_set_int(out, x < 0 ? (int64_t)(0 - (uint64_t)x) : x);
 		break;
 	case B_MIN:
 	case B_MAX:
@@ -739,15 +752,35 @@ int builtin_call(struct interp *I, struct node *n, struct val *out)
 			goto out;
 		val_set_int(out, n->builtin == B_MIN ? (x < y ? x : y) : (x > y ? x : y));
 		break;
-	case B_TASK_STATE: {
+	case B_TASK_STATE:
+	case B_TASK_EXECNAME:
+	case B_TASK_PID:
+	case B_TASK_TID:
+	case B_TASK_PARENT:
+	case B_TASK_CPU: {
 		if (need_dump(I, n) || val_to_int(I, n, &a[0], &x))
 			goto out;
 		const struct kdx_task *tt = kdx_task_by_addr(I->s, (uint64_t)x);
 		if (!tt) {
-			rt_error(I, n, "task_state(): 0x%llx is not a task in this dump", (unsigned long long)x);
+			rt_error(I, n, "%s(): 0x%llx is not a task in this dump", n->name, (unsigned long long)x);
 			goto out;
 		}
-		val_set_str(out, kdx_task_state_name(I->s, tt));
+		switch (n->builtin) {
+		case B_TASK_STATE: val_set_str(out, kdx_task_state_name(I->s, tt)); break;
+		case B_TASK_EXECNAME: val_set_str(out, tt->comm); break;
+		case B_TASK_PID: val_set_int(out, tt->tgid); break;
+		case B_TASK_TID: val_set_int(out, tt->pid); break;
+		case B_TASK_CPU: val_set_int(out, tt->cpu); break;
+		default:
+			if (!I->ty_task_ptr) {
+				rt_error(I, n, "struct task_struct is not in the debuginfo");
+				goto out;
+			}
+			val_free(out);
+			kdx_value_init_int(&out->kv, I->ty_task_ptr, tt->parent);
+			out->k = V_KV;
+			break;
+		}
 		break;
 	}
 	default:

@@ -200,6 +200,7 @@ struct pprobe {
 	struct node *body;
 	int nlocals;
 	char **locals;
+	int *ltypes;            /* enum ptype of each local (strings start "") */
 	int line, col;
 };
 
@@ -211,6 +212,7 @@ struct pfunc {
 	struct node *body;
 	int nlocals;
 	char **locals;
+	int *ltypes;
 	int rettype;
 	int line, col;
 };
@@ -266,6 +268,7 @@ enum {
 	B_PRINT_BACKTRACE, B_BACKTRACE, B_SYMNAME, B_SYMDATA,
 	B_CONTAINER_OF, B_SIZEOF, B_OFFSETOF, B_TASK_CURRENT, B_PER_CPU,
 	B_EXIT, B_ERROR, B_ABS, B_MIN, B_MAX, B_TASK_STATE,
+	B_TASK_EXECNAME, B_TASK_PID, B_TASK_TID, B_TASK_PARENT, B_TASK_CPU,
 	B_NBUILTINS
 };
 extern const struct builtin_desc probe_builtins[B_NBUILTINS];

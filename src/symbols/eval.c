@@ -818,6 +818,34 @@ out:
 	return err;
 }
 
+/* $N, $, $$, $$N: gdb's value history */
+static struct kdx_error *parse_history(struct ev *e, struct kdx_value *v)
+{
+	const char *p = e->tok.text + 1;
+	long n = 0;
+	int back = 0;
+	struct kdx_error *err;
+
+	if (*p == '$') {
+		back = 1;
+		p++;
+	}
+	if (*p) {
+		char *end;
+		n = strtol(p, &end, 10);
+		if (*end || n < 0)
+			return syntax(e, e->tok.pos, "bad history reference '%s'", e->tok.text);
+	} else if (back) {
+		n = 1;
+	}
+	if (!e->s)
+		return kdx_error_create(KDX_ERR_NOT_FOUND, "the value history is empty");
+	kdx_value_release(v);
+	if ((err = kdx_value_history_get(e->s, back ? -n : (*p ? n : 0), v)))
+		return err;
+	return lex(e);
+}
+
 static struct kdx_error *parse_primary(struct ev *e, struct kdx_value *v)
 {
 	struct kdx_error *err;
@@ -883,6 +911,8 @@ static struct kdx_error *parse_primary(struct ev *e, struct kdx_value *v)
 			set_rvalue(v, e->t_long, 0);
 			return lex(e);
 		}
+		if (t->text[0] == '$')
+			return parse_history(e, v);
 		return parse_symbol(e, v);
 	case T_PUNCT:
 		if (is_punct(e, "(")) {

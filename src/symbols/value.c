@@ -15,6 +15,7 @@
 #include "session.h"
 #include "symbols/symbols.h"
 #include "symbols/types.h"
+#include "kernel/kernel.h"
 
 /* Types are shared with the type table: strip typedefs and qualifiers. */
 static struct kdx_type *bare(struct kdx_type *t)
@@ -503,4 +504,70 @@ struct kdx_error *kdx_value_fetch(struct kdx_session *s, const struct kdx_value 
 	*bufp = buf;
 	*lenp = size;
 	return NULL;
+}
+
+/* ------------------------------------------------------- value history */
+
+#define HISTORY_SIZE 256
+
+struct history {
+	struct kdx_value v[HISTORY_SIZE];
+	unsigned num[HISTORY_SIZE];     /* value number stored in each entry; 0 = empty */
+	unsigned last;
+};
+
+static void history_destroy(void *obj)
+{
+	struct history *h = obj;
+	for (size_t i = 0; i < HISTORY_SIZE; i++)
+		kdx_value_release(&h->v[i]);
+	free(h);
+}
+
+static struct history *history_get(struct kdx_session *s, int create)
+{
+	struct history *h = kdx_kernel_slot(s, KDX_SLOT_VALUES);
+	if (h || !create)
+		return h;
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return NULL;
+	struct kdx_error *err = kdx_kernel_set_slot(s, KDX_SLOT_VALUES, h, history_destroy);
+	if (err) {
+		kdx_error_destroy(err);
+		history_destroy(h);
+		return NULL;
+	}
+	return h;
+}
+
+void kdx_value_history_add(struct kdx_session *s, const struct kdx_value *v, unsigned n)
+{
+	struct history *h = history_get(s, 1);
+	if (!h || !n)
+		return;
+	size_t i = n % HISTORY_SIZE;
+	kdx_value_release(&h->v[i]);
+	struct kdx_error *err = kdx_value_copy(&h->v[i], v);
+	if (err) {
+		kdx_error_destroy(err);
+		memset(&h->v[i], 0, sizeof(h->v[i]));
+		h->num[i] = 0;
+		return;
+	}
+	h->num[i] = n;
+	h->last = n;
+}
+
+struct kdx_error *kdx_value_history_get(struct kdx_session *s, long n, struct kdx_value *ret)
+{
+	struct history *h = history_get(s, 0);
+	long want = n > 0 ? n : (long)(h ? h->last : 0) + n;
+
+	if (!h || !h->last)
+		return kdx_error_create(KDX_ERR_NOT_FOUND, "the value history is empty");
+	if (want <= 0 || (unsigned long)want > h->last || h->num[want % HISTORY_SIZE] != (unsigned)want)
+		return kdx_error_create(KDX_ERR_NOT_FOUND, "no value $%ld in the history (last is $%u)",
+					want, h->last);
+	return kdx_value_copy(ret, &h->v[want % HISTORY_SIZE]);
 }

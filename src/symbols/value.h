@@ -69,6 +69,7 @@ enum {
 	KDX_FMT_NO_NESTED = 8,   /* `$var$`: do not expand nested structs */
 	KDX_FMT_TYPED = 16,      /* top level as gdb's print: "(struct x *) 0x..." */
 	KDX_FMT_OFFSETS = 32,    /* type definitions: "[off]" column (struct -o) */
+	KDX_FMT_REPEATS = 64,    /* gdb's "<repeats N times>" for runs (crash turns it off) */
 };
 struct kdx_error *kdx_value_format(struct kdx_session *s, const struct kdx_value *v,
 				   unsigned flags, int indent, char **out);
@@ -91,6 +92,10 @@ struct kdx_error *kdx_type_format_definition_at(struct kdx_session *s, struct kd
 						unsigned flags, int at_address, uint64_t address,
 						char **out);
 
+/* kdx_type_to_string with base types spelled as gdb and crash print them
+ * ("unsigned long", not DWARF's "long unsigned int"). Malloc'd. */
+char *kdx_type_c_string(struct kdx_type *t, const char *name);
+
 /* Parse and evaluate a C expression ("init_task.comm", "(struct task_struct *)0xffff...->pid",
  * "&init_task", "jiffies * 2", "sizeof(struct page)"). */
 struct kdx_error *kdx_eval_expr(struct kdx_session *s, const char *expr, struct kdx_value *ret);
@@ -103,6 +108,12 @@ struct kdx_error *kdx_eval_expr_cpu(struct kdx_session *s, const char *expr, int
 				    struct kdx_value *ret);
 /* Parse a C type name ("struct task_struct *", "unsigned long", "pid_t"). */
 struct kdx_error *kdx_eval_type(struct kdx_session *s, const char *text, struct kdx_type **ret);
+
+/* Value history (gdb's $N): remember V as number N (p's "$N = ");
+ * kdx_value_history_get: N > 0 that number, N <= 0 the N-th before the
+ * last ($ is 0, $$ is -1). Values are copied; the last 256 are kept. */
+void kdx_value_history_add(struct kdx_session *s, const struct kdx_value *v, unsigned n);
+struct kdx_error *kdx_value_history_get(struct kdx_session *s, long n, struct kdx_value *ret);
 
 /* --- helpers shared by value.c, eval.c, format.c and the commands --- */
 

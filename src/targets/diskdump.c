@@ -113,6 +113,11 @@ static struct kdx_error *read_header(struct kdx_vfile *vf, struct dd_header *h)
 		return kdx_error_prefix(err, "%s: reading the kdump header", vf->path);
 	if (memcmp(b, "KDUMP   ", 8) != 0)
 		return kdx_error_create(KDX_ERR_FORMAT, "%s: no KDUMP signature", vf->path);
+	/* utsname.machine: empty in some writers' headers; else must be x86_64. */
+	const char *machine = (const char *)b + 12 + 4 * 65;
+	if (machine[0] && strncmp(machine, "x86_64", 65) != 0)
+		return kdx_error_create(KDX_ERR_FORMAT, "%s is a dump of a %.64s machine:"
+					" kdx reads x86_64 dumps only", vf->path, machine);
 	h->version = (int32_t)le32(b + DH_VERSION);
 	h->block_size = le32(b + DH_BLOCK_SIZE);
 	h->sub_hdr_size = le32(b + DH_SUB_HDR_SIZE);

@@ -19,10 +19,12 @@
 #include <endian.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #define FLAT_HEADER_SIZE 4096
 #define FLAT_SIG "makedumpfile"
@@ -296,46 +298,134 @@ static int64_t be64(const unsigned char *p)
 	return (int64_t)be64toh(v);
 }
 
-/* Read record headers through a buffer: one pass, few syscalls. */
-struct kdx_error *kdx_vfile_flat(int fd, const char *path, struct kdx_vfile **ret)
+/* ------------------------------------------------------------------ */
+/* Index cache: the pieces of a flattened file, keyed by its identity, so
+ * that a cold start need not read every record header of a large file. */
+
+#define CACHE_MAGIC "KDXFLAT1"
+
+struct cache_header {
+	char magic[8];
+	uint64_t dev, ino, size, mtime_sec, mtime_nsec;
+	uint64_t npieces, logical_end;
+	uint64_t crc;           /* crc32 of the pieces */
+};
+
+static char *cache_path(const struct stat *st)
+{
+	const char *env = getenv("KDX_CACHE_DIR"), *xdg = getenv("XDG_CACHE_HOME");
+	const char *home = getenv("HOME");
+	char *dir = NULL, *path = NULL;
+	if (env && *env)
+		dir = strdup(env);
+	else if (xdg && *xdg)
+		(void)!asprintf(&dir, "%s/kdx", xdg);
+	else if (home && *home)
+		(void)!asprintf(&dir, "%s/.cache/kdx", home);
+	if (!dir)
+		return NULL;
+	if (asprintf(&path, "%s/flat-%" PRIx64 "-%" PRIx64 "-%" PRIx64 ".idx", dir,
+		     (uint64_t)st->st_dev, (uint64_t)st->st_ino, (uint64_t)st->st_size) < 0)
+		path = NULL;
+	free(dir);
+	return path;
+}
+
+static void cache_header_fill(struct cache_header *h, const struct stat *st)
+{
+	memset(h, 0, sizeof(*h));
+	memcpy(h->magic, CACHE_MAGIC, 8);
+	h->dev = st->st_dev;
+	h->ino = st->st_ino;
+	h->size = st->st_size;
+	h->mtime_sec = st->st_mtim.tv_sec;
+	h->mtime_nsec = st->st_mtim.tv_nsec;
+}
+
+/* 1 if a valid index for ST was loaded. */
+static int cache_load(const struct stat *st, struct flat_piece **pieces, size_t *n,
+		      uint64_t *logical_end)
+{
+	char *path = cache_path(st);
+	FILE *f = path ? fopen(path, "rb") : NULL;
+	free(path);
+	if (!f)
+		return 0;
+	struct cache_header h, want;
+	cache_header_fill(&want, st);
+	int good = fread(&h, sizeof(h), 1, f) == 1 && !memcmp(h.magic, want.magic, 8) &&
+		   h.dev == want.dev && h.ino == want.ino && h.size == want.size &&
+		   h.mtime_sec == want.mtime_sec && h.mtime_nsec == want.mtime_nsec &&
+		   h.npieces < (1ULL << 32);
+	struct flat_piece *p = good ? malloc((h.npieces + 1) * sizeof(*p)) : NULL;
+	if (p && fread(p, sizeof(*p), h.npieces, f) == h.npieces &&
+	    crc32(0, (const unsigned char *)p, h.npieces * sizeof(*p)) == h.crc) {
+		/* Sanity: sorted, disjoint, inside the file. */
+		for (size_t i = 0; i < h.npieces && good; i++)
+			good = p[i].foff + p[i].size <= h.size &&
+			       (i == 0 || p[i].off >= p[i - 1].off + p[i - 1].size);
+	} else {
+		good = 0;
+	}
+	fclose(f);
+	if (!good) {
+		free(p);
+		return 0;
+	}
+	*pieces = p;
+	*n = h.npieces;
+	*logical_end = h.logical_end;
+	return 1;
+}
+
+static void cache_save(const struct stat *st, const struct flat_piece *pieces, size_t n,
+		       uint64_t logical_end)
+{
+	char *path = cache_path(st), *tmp = NULL;
+	if (!path)
+		return;
+	char *slash = strrchr(path, '/');
+	if (slash) {
+		*slash = '\0';
+		mkdir(path, 0755);       /* parent of the cache dir exists: ~/.cache */
+		*slash = '/';
+	}
+	if (asprintf(&tmp, "%s.%d.tmp", path, (int)getpid()) < 0) {
+		free(path);
+		return;
+	}
+	FILE *f = fopen(tmp, "wb");
+	struct cache_header h;
+	cache_header_fill(&h, st);
+	h.npieces = n;
+	h.logical_end = logical_end;
+	h.crc = crc32(0, (const unsigned char *)pieces, n * sizeof(*pieces));
+	int good = f && fwrite(&h, sizeof(h), 1, f) == 1 &&
+		   fwrite(pieces, sizeof(*pieces), n, f) == n;
+	if (f && fclose(f) != 0)
+		good = 0;
+	if (!good || rename(tmp, path) != 0)
+		unlink(tmp);
+	free(tmp);
+	free(path);
+}
+
+/* One pass over the record headers: the pieces and the logical size. */
+static struct kdx_error *flat_index(int fd, const char *path, uint64_t fsize,
+				    struct flat_piece **pieces, size_t *npieces, uint64_t *end)
 {
 	struct kdx_error *err = NULL;
 	struct flat_record *recs = NULL;
 	size_t nrec = 0, cap = 0;
-	unsigned char hdr[32];
-	struct stat st;
-
-	if (fstat(fd, &st) < 0) {
-		err = kdx_error_create(KDX_ERR_IO, "cannot stat %s: %s", path, strerror(errno));
-		goto fail;
-	}
-	uint64_t fsize = st.st_size;
-	if (pread(fd, hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr) ||
-	    memcmp(hdr, FLAT_SIG, strlen(FLAT_SIG)) != 0) {
-		err = kdx_error_create(KDX_ERR_FORMAT, "%s: no makedumpfile signature", path);
-		goto fail;
-	}
-	int64_t type = be64(hdr + 16), version = be64(hdr + 24);
-	if (type != 1) {
-		err = kdx_error_create(KDX_ERR_FORMAT, "%s: makedumpfile header type %" PRId64
-				       " is not the flattened format (1)", path, type);
-		goto fail;
-	}
-	(void)version;
-	if (fsize < FLAT_HEADER_SIZE) {
-		err = kdx_error_create(KDX_ERR_FORMAT, "%s is truncated: shorter than the "
-				       "flattened header", path);
-		goto fail;
-	}
-
 	uint64_t pos = FLAT_HEADER_SIZE, logical_end = 0;
 	int ended = 0;
+
 	while (pos + 16 <= fsize) {
 		unsigned char rh[16];
 		if (pread(fd, rh, 16, pos) != 16) {
 			err = kdx_error_create(KDX_ERR_IO, "%s: reading record at %" PRIu64 ": %s",
 					       path, pos, strerror(errno));
-			goto fail;
+			goto out;
 		}
 		int64_t off = be64(rh), size = be64(rh + 8);
 		if (off == -1 && size == -1) {
@@ -346,13 +436,13 @@ struct kdx_error *kdx_vfile_flat(int fd, const char *path, struct kdx_vfile **re
 			err = kdx_error_create(KDX_ERR_FORMAT, "%s: corrupt flattened record at byte %"
 					       PRIu64 " (offset %" PRId64 ", size %" PRId64 ")",
 					       path, pos, off, size);
-			goto fail;
+			goto out;
 		}
 		if (pos + 16 + (uint64_t)size > fsize) {
 			err = kdx_error_create(KDX_ERR_FORMAT, "%s is truncated: the flattened record at byte %"
 					       PRIu64 " needs %" PRIu64 " bytes, the file has %" PRIu64
 					       " (incomplete copy?)", path, pos, pos + 16 + size, fsize);
-			goto fail;
+			goto out;
 		}
 		if (size) {
 			if (nrec == cap) {
@@ -360,7 +450,7 @@ struct kdx_error *kdx_vfile_flat(int fd, const char *path, struct kdx_vfile **re
 				struct flat_record *nr = realloc(recs, cap * sizeof(*recs));
 				if (!nr) {
 					err = kdx_error_nomem();
-					goto fail;
+					goto out;
 				}
 				recs = nr;
 			}
@@ -374,6 +464,40 @@ struct kdx_error *kdx_vfile_flat(int fd, const char *path, struct kdx_vfile **re
 	if (!ended) {
 		err = kdx_error_create(KDX_ERR_FORMAT, "%s is truncated: the flattened stream ends at byte %"
 				       PRIu64 " without its end marker (incomplete copy?)", path, pos);
+		goto out;
+	}
+	err = kdx_flat_build_pieces(recs, nrec, pieces, npieces);
+	*end = logical_end;
+out:
+	free(recs);
+	return err;
+}
+
+struct kdx_error *kdx_vfile_flat(int fd, const char *path, struct kdx_vfile **ret)
+{
+	struct kdx_error *err = NULL;
+	unsigned char hdr[32];
+	struct stat st;
+
+	if (fstat(fd, &st) < 0) {
+		err = kdx_error_create(KDX_ERR_IO, "cannot stat %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	uint64_t fsize = st.st_size;
+	if (pread(fd, hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr) ||
+	    memcmp(hdr, FLAT_SIG, strlen(FLAT_SIG)) != 0) {
+		err = kdx_error_create(KDX_ERR_FORMAT, "%s: no makedumpfile signature", path);
+		goto fail;
+	}
+	int64_t type = be64(hdr + 16);
+	if (type != 1) {
+		err = kdx_error_create(KDX_ERR_FORMAT, "%s: makedumpfile header type %" PRId64
+				       " is not the flattened format (1)", path, type);
+		goto fail;
+	}
+	if (fsize < FLAT_HEADER_SIZE) {
+		err = kdx_error_create(KDX_ERR_FORMAT, "%s is truncated: shorter than the "
+				       "flattened header", path);
 		goto fail;
 	}
 
@@ -383,13 +507,22 @@ struct kdx_error *kdx_vfile_flat(int fd, const char *path, struct kdx_vfile **re
 		err = kdx_error_nomem();
 		goto fail;
 	}
-	err = kdx_flat_build_pieces(recs, nrec, &v->pieces, &v->npieces);
-	free(recs);
-	if (err) {
-		free(v->path);
-		free(v);
-		close(fd);
-		return err;
+	uint64_t logical_end = 0;
+	/* Small files index about as fast as a cache file loads
+	 * (KDX_FLAT_CACHE_MIN: threshold in bytes, for tests). */
+	const char *min = getenv("KDX_FLAT_CACHE_MIN");
+	uint64_t threshold = min ? strtoull(min, NULL, 0) : 32u << 20;
+	int use_cache = fsize >= threshold && !getenv("KDX_NO_CACHE");
+	if (!use_cache || !cache_load(&st, &v->pieces, &v->npieces, &logical_end)) {
+		err = flat_index(fd, path, fsize, &v->pieces, &v->npieces, &logical_end);
+		if (err) {
+			free(v->pieces);
+			free(v->path);
+			free(v);
+			goto fail;
+		}
+		if (use_cache)
+			cache_save(&st, v->pieces, v->npieces, logical_end);
 	}
 	v->fd = fd;
 	v->vf.pread = flat_pread;
@@ -400,7 +533,6 @@ struct kdx_error *kdx_vfile_flat(int fd, const char *path, struct kdx_vfile **re
 	return NULL;
 
 fail:
-	free(recs);
 	close(fd);
 	return err;
 }

@@ -108,6 +108,10 @@ static struct kdx_error *elf_scan(struct kdx_target *t, int fd, struct elf_priv 
 		return kdx_error_create(KDX_ERR_IO, "cannot stat %s: %s", t->path, strerror(errno));
 	if (pread(fd, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh))
 		return kdx_error_create(KDX_ERR_FORMAT, "%s: truncated ELF header", t->path);
+	if (eh.e_machine != EM_X86_64 || eh.e_ident[EI_DATA] != ELFDATA2LSB)
+		return kdx_error_create(KDX_ERR_UNSUPPORTED,
+			"%s is an ELF core of machine type %u: kdx reads x86_64 dumps only",
+			t->path, (unsigned)eh.e_machine);
 	size_t phnum = eh.e_phnum;
 	if (phnum == PN_XNUM) {
 		/* More than 65534 segments (makedumpfile -E on fragmented

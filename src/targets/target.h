@@ -7,9 +7,11 @@
  * never knows a kernel type. Kernel-virtual translation through page tables
  * lives in mem.h, above the target.
  *
- * Implementations: kdump.c (libkdumpfile: ELF vmcore, standard
- * kdump-compressed), flat.c (makedumpfile flattened format, read directly),
- * kcore.c (/proc/kcore of the running kernel).
+ * Implementations: kdump.c (ELF vmcore; standard kdump-compressed through
+ * diskdump.c; libkdumpfile with KDX_LIBKDUMPFILE=1 or as a fallback),
+ * flat.c (makedumpfile flattened format: record index, then diskdump.c),
+ * kcore.c (/proc/kcore of the running kernel), notes.c (ELF notes shared by
+ * all). doc/targets.md describes formats, errors and the layout bootstrap.
  */
 #ifndef KDX_TARGET_H
 #define KDX_TARGET_H

@@ -27,6 +27,9 @@ esac
 check "$t: p init_task.pid" 'init_task = $1 = {' "$(kdx_cmd 'p init_task' 2>&1 | head -n1)"
 check "$t: p arithmetic and precedence" '$1 = 23' "$(kdx_cmd 'p 3 + 4 * 5' 2>&1)"
 check "$t: p/x" '$1 = 0xff' "$(kdx_cmd 'p/x 255' 2>&1)"
+check "$t: value history \$1, \$" '$1 = 42|$2 = 43|$3 = 86' "$(kdx_cmd 'p 6 * 7' 'p $1 + 1' 'p $ * 2' 2>&1 | paste -sd'|')"
+check "$t: p string literal" '$1 = "abc"' "$(kdx_cmd 'p "abc"' 2>&1)"
+check "$t: p char literal" "\$1 = 97 'a'" "$(kdx_cmd "p 'a'" 2>&1)"
 check "$t: p sizeof(struct list_head)" '$1 = 16' "$(kdx_cmd 'p sizeof(struct list_head)' 2>&1)"
 # offsetof against pahole
 if command -v pahole >/dev/null; then
@@ -48,6 +51,15 @@ check "$t: p runqueues.cpu:a lines" "$ncpus" "$got"
 got=$(kdx_cmd 'p runqueues.cpu:a' 2>&1 | awk '{ printf "%s%s", s, $NF; s = " " }')
 want=$(seq 0 $((ncpus - 1)) | tr '\n' ' ' | sed 's/ $//')
 check "$t: rq->cpu on each CPU is that CPU" "$want" "$got"
+
+# per-CPU pointer: current_task on the crashing CPU is the task that wrote
+# to /proc/sysrq-trigger (sysrq scenarios)
+if [ "$(fixture_info "$FIXDIR" scenario)" = sysrq ]; then
+	ccpu=$(awk '$1 == "crashing_cpu" { print $2 }' "$GT")
+	check "$t: p current_task->pid:CRASHING_CPU is trigger_pid" \
+		"per_cpu(current_task->pid, $ccpu) = \$1 = $(awk '$1 == "trigger_pid" { print $2 }' "$GT")" \
+		"$(kdx_cmd "p current_task->pid:$ccpu" 2>&1)"
+fi
 
 # --- rd -u: the user page kdx_threads planted, through its page tables ----
 tpid=$(gt_value "$FIXDIR" fixture threads_pid)
@@ -141,6 +153,15 @@ check "$t: struct T.m1,m2 ADDR" "  pid = 0,|  comm = \"swapper/0" \
 	"$(printf '%s\n' "$got" | head -n2 | sed -E 's/(swapper\/0).*/\1/' | paste -sd'|')"
 check "$t: struct -c 3" 3 "$(kdx_cmd 'struct list_head init_task.tasks -c 3' 2>&1 | grep -c '^struct list_head {')"
 
+# -l: the address is that of the member (the tasks list_head): the first
+# task on init_task.tasks is the first task ever forked, PID 1
+check "$t: struct -l T.member" "  pid = 1," \
+	"$(kdx_cmd 'struct task_struct.pid -l task_struct.tasks init_task.tasks.next' 2>&1)"
+# rd -e END and -o OFFSET
+check "$t: rd -e END" 3 "$(kdx_cmd 'rd linux_banner -e linux_banner+40' 2>&1 | wc -l)"
+got=$(kdx_cmd 'rd -a -o 6 linux_banner -e linux_banner+30' 2>&1 | sed -E 's/^[0-9a-f]{16}:  //')
+check "$t: rd -a -o -e" "${banner:6:24}" "$got"
+
 # whatis
 check "$t: whatis init_task" "struct task_struct init_task;" "$(kdx_cmd 'whatis init_task' 2>&1)"
 check "$t: whatis list_head SIZE" "SIZE: 16" "$(kdx_cmd 'whatis struct list_head' 2>&1 | tail -n1)"
@@ -198,6 +219,8 @@ one_line_error() { # NAME CMD PATTERN
 }
 one_line_error "undefined symbol" "p kdx_no_such_symbol" 'no symbol "kdx_no_such_symbol"'
 one_line_error "syntax error" "p (1 + 2" 'syntax error at column 7'
+one_line_error "syntax error in the middle" "p init_task.pid + )" 'syntax error at column 17'
+one_line_error "unknown type in a cast" "p (struct kdx_nope *)0" 'no type "struct kdx_nope"'
 one_line_error "unknown member" "p init_task.kdx_nope" 'struct task_struct has no member "kdx_nope"'
 one_line_error "rd unmapped" "rd 0x10" '0x10'
 one_line_error "struct unmapped" "struct list_head 0x18" '0x18'

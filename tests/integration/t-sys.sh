@@ -79,3 +79,26 @@ else
 	not_ok "sys UPTIME ($name)" "about $last s" "$(field UPTIME)"
 fi
 check "sys prints no errors ($name)" "" "$(cat "$tmp/sys.err")"
+
+# sys -c: the x86_64 syscall ABI (0 read, 1 write, 60 exit, 231 exit_group)
+got=$(kdx_cmd 'sys -c' | awk '$1 == 0 || $1 == 1 || $1 == 60 || $1 == 231 { print $1, $2 }' | tr '\n' ' ')
+case "$got" in
+"0 "*sys_read*" 1 "*sys_write*" 60 "*sys_exit*" 231 "*sys_exit_group*) ok "sys -c: read write exit exit_group ($name)" ;;
+*) not_ok "sys -c: read write exit exit_group ($name)" "0 ..sys_read 1 ..sys_write 60 ..sys_exit 231 ..sys_exit_group" "$got" ;;
+esac
+
+# [TAINTED] after KERNEL exactly when the guest said it was tainted
+if tr -d '\r' < "$CONSOLE" | awk '/Linux version / { if (++n > 1) exit } { print }' | grep -q 'taints kernel'; then
+	want=yes
+else
+	want=no
+fi
+case "$(field KERNEL)" in *"[TAINTED]") got=yes ;; *) got=no ;; esac
+check "sys KERNEL [TAINTED] ($name)" "$want" "$got"
+
+# log -d: driver messages carry their device ("acpi PNP0A08:00: ..." is
+# printed by dev_printk with SUBSYSTEM=acpi)
+if grep -q '] acpi PNP0A08:00: ' "$tmp/log"; then
+	check "log -d shows SUBSYSTEM of dev_printk records ($name)" "SUBSYSTEM=acpi" \
+		"$(kdx_cmd 'log -d' | grep -A1 '] acpi PNP0A08:00: ' | sed -n '2s/^ *//p')"
+fi

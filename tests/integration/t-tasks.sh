@@ -109,3 +109,8 @@ done
 want=$(gt "$FIXDIR" module | awk '{ a = tolower($5); sub(/^0x/, "", a); print $2, a, $3 }' | sort)
 got=$(kdx_cmd mod | awk 'NR > 1 { print $2, $3, $4 }' | sort)
 check "mod: names, bases and sizes ($name)" "$want" "$got"
+
+# ps -r: init's 16 limits; RLIMIT_CORE of init is 0 (the kernel default)
+out=$(kdx_cmd 'ps -r 1')
+check "ps -r lists 16 limits ($name)" "16" "$(echo "$out" | awk 'NR > 2' | wc -l)"
+check "ps -r CORE of init ($name)" "0" "$(echo "$out" | awk '$1 == "CORE" { print $2 }')"

@@ -11,6 +11,8 @@
 
 #include "probe/probe.h"
 #include "session.h"
+#include "commands/command.h"
+#include <unistd.h>
 
 static int failures;
 
@@ -119,6 +121,9 @@ static void language(void)
 	expect_out("ternary nesting", "probe begin { x = 5; println(x > 3 ? x > 4 ? \"big\" : \"mid\" : \"small\") }", "big\n");
 	expect_out("int64 wrap and min", "probe begin { x = 9223372036854775807; x++; println(x, \" \", -9223372036854775808 / -1) }",
 		   "-9223372036854775808 -9223372036854775808\n");
+	expect_out("overflow edges wrap, no UB",
+		   "global g = -9223372036854775808, s\nprobe begin { s <<< 9223372036854775807; s <<< 1; println(abs(g), \" \", -g, \" \", @sum(s), \" \", g % -1, \" \", 1 << 64) }",
+		   "-9223372036854775808 -9223372036854775808 -9223372036854775808 0 0\n");
 	expect_out("hex and octal literals", "probe begin { println(0x10, \" \", 010, \" \", 0xffffffffffffffff) }", "16 8 -1\n");
 	expect_out("next", "probe begin { println(\"a\"); next; println(\"b\") } probe begin { println(\"c\") }", "a\nc\n");
 	expect_out("next in function", "function f() { next } probe begin { f(); println(\"no\") } probe end { println(\"end\") }", "end\n");
@@ -131,6 +136,7 @@ static void language(void)
 	expect_out("try catch", "probe begin { try { x = 1 / 0 } catch (m) { println(\"caught: \", m) } try { error(\"boom\") } catch { println(\"anon\") } }",
 		   "caught: division by zero\nanon\n");
 	expect_out("uninitialized locals", "probe begin { println(x + 1) }", "1\n");
+	expect_out("uninitialized string locals", "function f() { if (0) s = \"x\"; return s }\nprobe begin { if (0) t = \"y\"; printf(\"[%s][%s]\\n\", t, f()) }", "[][]\n");
 	expect_out("dollar args", "probe begin { println($#) }", "0\n");
 }
 
@@ -394,12 +400,68 @@ static void corpus(const char *dir)
 	}
 }
 
+/* The probe command itself, without a dump: options, files, arguments. */
+static void command(void)
+{
+	struct kdx_session s;
+	char *buf = NULL;
+	size_t len = 0;
+	char path[] = "/tmp/kdx-probe-test-XXXXXX";
+	int fd = mkstemp(path);
+	const char script[] = "probe begin { printf(\"%d %s %d\\n\", $1, @2, $#) }\n";
+	if (fd < 0 || write(fd, script, sizeof(script) - 1) != (ssize_t)(sizeof(script) - 1)) {
+		printf("not ok - probe command: temporary file\n");
+		failures++;
+		return;
+	}
+	close(fd);
+	memset(&s, 0, sizeof(s));
+	s.out = open_memstream(&buf, &len);
+	struct { const char *line; const char *out; const char *err; } cases[] = {
+		{ "probe -e 'probe begin { println(\"inline\") }'", "inline\n", NULL },
+		{ NULL, "7 word 2\n", NULL },                 /* FILE 7 word */
+		{ "probe -c -e 'probe begin { x = 1 }'", "<command line>: OK\n", NULL },
+		{ "probe -D MAXACTION=3 -e 'probe begin { a = 1; b = 2; c = 3; d = 4 }'", "", "more than 3 statements" },
+		{ "probe -e 'probe begin { x = \"a }'", "", "<command line>:1:19: unterminated string" },
+		{ "probe", "", "usage: probe" },
+		{ "probe -x file.stp", "", "probe: unknown option -x" },
+		{ "probe /nonexistent/x.stp", "", "probe: cannot open /nonexistent/x.stp" },
+		{ "probe -D BOGUS=1 -e 'probe begin { }'", "", "-D BOGUS: unknown limit" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char line[256];
+		if (cases[i].line)
+			snprintf(line, sizeof(line), "%s", cases[i].line);
+		else
+			snprintf(line, sizeof(line), "probe %s 7 word", path);
+		fflush(s.out);
+		size_t start = len;
+		struct kdx_error *err = kdx_command_run_line(&s, line);
+		fflush(s.out);
+		int good = strcmp(buf + start, cases[i].out) == 0 &&
+			   (cases[i].err ? err && strstr(err->message, cases[i].err) != NULL : err == NULL);
+		if (good) {
+			printf("ok - probe command: %s\n", line);
+		} else {
+			printf("not ok - probe command: %s\n# output: %s# error: %s\n", line, buf + start,
+			       err ? err->message : "(none)");
+			failures++;
+		}
+		if (err)
+			kdx_error_destroy(err);
+	}
+	fclose(s.out);
+	free(buf);
+	unlink(path);
+}
+
 int main(void)
 {
 	language();
 	arrays();
 	stats();
 	errors_and_limits();
+	command();
 	const char *srcdir = getenv("srcdir");
 	char dir[1024];
 	snprintf(dir, sizeof(dir), "%s/tests/probe/bad", srcdir ? srcdir : ".");

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 #include <zstd.h>
@@ -628,6 +629,52 @@ int main(void)
 	}
 	kdx_error_destroy(err);
 
+	/* The record index cache: written at the first open, used at the
+	 * second (same answers), ignored once the file changes. */
+	{
+		char cdir[256], cfile[512];
+		snprintf(cdir, sizeof(cdir), "%s/cache", dir);
+		setenv("KDX_CACHE_DIR", cdir, 1);
+		setenv("KDX_FLAT_CACHE_MIN", "0", 1);
+		mkdir(cdir, 0755);
+		for (int round = 0; round < 3; round++) {
+			if (round == 2)
+				write_flat(fpath, &b, 1);   /* new mtime/inode: stale cache */
+			err = kdx_target_open(fpath, &t);
+			ok(!err, "flattened with index cache, open %d%s%s", round + 1,
+			   err ? ": " : "", err ? err->message : "");
+			if (!err) {
+				check_pages(round == 1 ? "flattened from cached index" : "flattened, cache written", t);
+				kdx_target_close(t);
+			}
+			kdx_error_destroy(err);
+		}
+		struct stat st;
+		stat(fpath, &st);
+		snprintf(cfile, sizeof(cfile), "%s/flat-%" PRIx64 "-%" PRIx64 "-%" PRIx64 ".idx", cdir,
+			 (uint64_t)st.st_dev, (uint64_t)st.st_ino, (uint64_t)st.st_size);
+		ok(access(cfile, R_OK) == 0, "index cache file %s", cfile);
+		/* A corrupt cache is not trusted. */
+		FILE *f = fopen(cfile, "r+b");
+		if (f) {
+			fseek(f, 100, SEEK_SET);
+			uint64_t junk[3] = { 0x12345, 0x1000, 0x2000 };   /* plausible, wrong */
+			fwrite(junk, sizeof(junk), 1, f);
+			fclose(f);
+		}
+		err = kdx_target_open(fpath, &t);
+		ok(!err, "flattened with a corrupt index cache opens");
+		if (!err) {
+			check_pages("flattened, corrupt cache ignored", t);
+			kdx_target_close(t);
+		}
+		kdx_error_destroy(err);
+		unlink(cfile);
+		rmdir(cdir);
+		unsetenv("KDX_CACHE_DIR");
+		unsetenv("KDX_FLAT_CACHE_MIN");
+	}
+
 	err = kdx_target_open(kpath, &t);
 	ok(!err, "open kdump-compressed (libkdumpfile): %s", err ? err->message : "ok");
 	if (!err) {
@@ -714,6 +761,9 @@ int main(void)
 		ph->p_filesz = ph->p_memsz = 1 << 20;
 		write_file(epath, e, sizeof(e));
 		expect_open_error(epath, "truncated", "ELF segment beyond EOF");
+		eh->e_machine = EM_AARCH64;
+		write_file(epath, e, sizeof(e));
+		expect_open_error(epath, "x86_64 dumps only", "ELF core of another architecture");
 	}
 
 	ok(kdx_target_probe_file(fpath) && kdx_target_probe_file(kpath) && !kdx_target_probe_file(npath),
