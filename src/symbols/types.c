@@ -784,6 +784,14 @@ static struct kdx_type *find_indexed(struct kdx_types *types, int kind, const ch
 		Dwarf_Die die;
 		if (!dwarf_offdie(src->dw, e->die, &die))
 			continue;
+		/* The index is a cache: make sure it points at NAME (a
+		 * damaged or stale file must not produce a wrong type). */
+		if (kind != KDX_IDX_ENUMERATOR) {
+			Dwarf_Attribute attr;
+			const char *dn = dwarf_formstring(dwarf_attr_integrate(&die, DW_AT_name, &attr));
+			if (!dn || strcmp(dn, name) != 0)
+				continue;
+		}
 		if (entry)
 			*entry = e;
 		if (where)
