@@ -72,9 +72,13 @@ struct kdx_error *kdx_cpuspec_parse(struct kdx_session *s, const char *spec, cha
 				return kdx_error_create(KDX_ERR_SYNTAX, "bad CPU list \"%s\"", spec);
 			p = end;
 		}
-		if (lo < 0 || hi < lo || hi >= ncpus)
-			return kdx_error_create(KDX_ERR_INVALID, "CPU %ld-%ld out of range: this kernel has %d possible CPUs",
-						lo, hi, ncpus);
+		if (lo < 0 || hi < lo || hi >= ncpus) {
+			if (lo == hi)
+				return kdx_error_create(KDX_ERR_INVALID, "no CPU %ld: this kernel has %d possible CPUs (0-%d)",
+							lo, ncpus, ncpus - 1);
+			return kdx_error_create(KDX_ERR_INVALID, "CPUs %ld-%ld out of range: this kernel has %d possible CPUs (0-%d)",
+						lo, hi, ncpus, ncpus - 1);
+		}
 		for (long c = lo; c <= hi; c++)
 			cpus[c] = 1;
 		if (*p == ',')

@@ -199,8 +199,15 @@ static struct kdx_error *print_formatted(struct kdx_entry_fmt *c, struct kdx_typ
 		return err;
 	if (name)
 		fprintf(c->out, "  %s = %s\n", name, text);
-	else
-		fprintf(c->out, "%s\n", text);
+	else {
+		/* crash: "struct kdx_fixture_item {" for a whole entry */
+		struct kdx_type *u = kdx_type_unqualified(type);
+		if (text[0] == '{' && u->name && (u->kind == KDX_TYPE_STRUCT || u->kind == KDX_TYPE_UNION))
+			fprintf(c->out, "%s %s %s\n", u->kind == KDX_TYPE_STRUCT ? "struct" : "union",
+				u->name, text);
+		else
+			fprintf(c->out, "%s\n", text);
+	}
 	free(text);
 	return NULL;
 }

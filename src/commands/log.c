@@ -12,6 +12,7 @@ enum {
 	LOG_CTIME = 2,      /* -T */
 	LOG_LEVEL = 4,      /* -m */
 	LOG_CALLER = 8,     /* -c */
+	LOG_DICT = 16,      /* -d */
 };
 
 struct log_ctx {
@@ -57,6 +58,10 @@ static int print_record(struct kdx_session *s, const struct kdx_printk_record *r
 		else
 			fputc('.', s->out);
 	}
+	if ((lc->flags & LOG_DICT) && r->subsystem[0])
+		fprintf(s->out, "\n%*sSUBSYSTEM=%s", n, "", r->subsystem);
+	if ((lc->flags & LOG_DICT) && r->device[0])
+		fprintf(s->out, "\n%*sDEVICE=%s", n, "", r->device);
 	fputc('\n', s->out);
 	return 0;
 }
@@ -68,18 +73,19 @@ static struct kdx_error *cmd_log(struct kdx_session *s, int argc, char **argv)
 
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt(argc, argv, "tTmc")) != -1) {
+	while ((c = getopt(argc, argv, "tTmcd")) != -1) {
 		switch (c) {
 		case 't': lc.flags |= LOG_NO_TIME; break;
 		case 'T': lc.flags |= LOG_CTIME; break;
 		case 'm': lc.flags |= LOG_LEVEL; break;
 		case 'c': lc.flags |= LOG_CALLER; break;
+		case 'd': lc.flags |= LOG_DICT; break;
 		default:
-			return kdx_error_create(KDX_ERR_SYNTAX, "log: unknown option -%c; usage: log [-tTmc]", optopt);
+			return kdx_error_create(KDX_ERR_SYNTAX, "log: unknown option -%c; usage: log [-tTmcd]", optopt);
 		}
 	}
 	if (optind < argc)
-		return kdx_error_create(KDX_ERR_SYNTAX, "log: unexpected argument %s; usage: log [-tTmc]", argv[optind]);
+		return kdx_error_create(KDX_ERR_SYNTAX, "log: unexpected argument %s; usage: log [-tTmcd]", argv[optind]);
 	if (lc.flags & LOG_CTIME) {
 		struct kdx_error *err = kdx_boot_time(s, &lc.boot);
 		if (err)
@@ -91,7 +97,7 @@ static struct kdx_error *cmd_log(struct kdx_session *s, int argc, char **argv)
 const struct kdx_command kdx_cmd_log = {
 	.name = "log",
 	.aliases = (const char *const[]){ "dmesg", NULL },
-	.usage = "log [-tTmc]",
+	.usage = "log [-tTmcd]",
 	.summary = "the kernel message buffer",
 	.help = "  Prints the kernel log (the printk ring buffer) oldest first, each record as\n"
 		"  [seconds.microseconds] text, like the console and crash's log.\n"
@@ -100,6 +106,7 @@ const struct kdx_command kdx_cmd_log = {
 		"    -T  wall-clock timestamps ([Wed Nov 25 11:40:01 UTC 2026]): boot time + record time\n"
 		"    -m  show each record's log level <N> after the timestamp\n"
 		"    -c  show the caller: [T<pid>] or [C<cpu>]\n"
+		"    -d  show the device of driver messages (SUBSYSTEM=, DEVICE= lines)\n"
 		"  Alias: dmesg.\n",
 	.run = cmd_log,
 };

@@ -162,8 +162,8 @@ const struct kdx_command kdx_cmd_probe = {
 	"  list(\"HEAD\", \"struct T\", \"member\"), hlist(...), module, cpu.\n"
 	"\n"
 	"  Examples:\n"
-	"    probe -e 'global n; probe task { if (task_state($task) == \"UN\") n[execname()]++ }\n"
-	"              probe end { foreach (c in n-) printf(\"%-16s %d\\n\", c, n[c]) }'\n"
+	"    probe -e 'global n; probe task { if (task_state($task) == \"UN\") n[execname()]++ } probe end { foreach (c in n-) printf(\"%-16s %d\\n\", c, n[c]) }'\n"
+	"    (one line: the REPL reads one command per line; use a file for more)\n"
 	"    probe doc/examples/modules.stp | sort -k2 -n\n"
 	"  Batch: kdx --script FILE.stp VMLINUX VMCORE [ARGS]\n",
 	.run = cmd_probe,

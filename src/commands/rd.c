@@ -258,7 +258,8 @@ static struct kdx_error *cmd_rd(struct kdx_session *s, int argc, char **argv)
 	struct rd r = { .s = s, .space = SPACE_KV };
 	int size = 8, ascii = 1, symbols = 0, decimal = 0, string = 0, have_count = 0;
 	uint64_t count = 1;
-	const char *addr_arg = NULL;
+	const char *addr_arg = NULL, *end_arg = NULL;
+	uint64_t offset = 0;
 	struct kdx_error *err;
 
 	for (int i = 1; i < argc; i++) {
@@ -274,6 +275,14 @@ static struct kdx_error *cmd_rd(struct kdx_session *s, int argc, char **argv)
 		else if (!strcmp(a, "-x")) ascii = 0;
 		else if (!strcmp(a, "-d")) decimal = 1, ascii = 0;
 		else if (!strcmp(a, "-D")) decimal = 2, ascii = 0;
+		else if (!strcmp(a, "-e") || !strcmp(a, "-o")) {
+			if (i + 1 >= argc)
+				return kdx_command_usage(&kdx_cmd_rd);
+			if (a[1] == 'e')
+				end_arg = argv[++i];
+			else if ((err = kdx_parse_u64(argv[++i], 0, &offset)))
+				return kdx_error_prefix(err, "rd -o");
+		}
 		else if (a[0] == '-' && a[1] && !isdigit((unsigned char)a[1]))
 			return kdx_error_create(KDX_ERR_SYNTAX, "rd: unknown option %s (usage: %s)", a,
 						kdx_cmd_rd.usage);
@@ -297,6 +306,20 @@ static struct kdx_error *cmd_rd(struct kdx_session *s, int argc, char **argv)
 	uint64_t addr;
 	if ((err = resolve_address(s, addr_arg, r.space == SPACE_KV, &addr)))
 		return kdx_error_prefix(err, "rd");
+	addr += offset;
+	if (end_arg) {
+		/* -e END: display up to (not including) END */
+		uint64_t end;
+		if ((err = resolve_address(s, end_arg, r.space == SPACE_KV, &end)))
+			return kdx_error_prefix(err, "rd -e");
+		if (end <= addr)
+			return kdx_error_create(KDX_ERR_INVALID, "rd: -e %llx is not above the start %llx",
+						(unsigned long long)end, (unsigned long long)addr);
+		count = (end - addr + (string ? 1 : size) - 1) / (string ? 1 : size);
+		if (count > (64u << 20))
+			return kdx_error_create(KDX_ERR_INVALID, "rd: -e range too large");
+		have_count = 1;
+	}
 	if (string)
 		err = display_string(&r, addr, have_count ? count : 4096);
 	else
@@ -306,7 +329,7 @@ static struct kdx_error *cmd_rd(struct kdx_session *s, int argc, char **argv)
 
 const struct kdx_command kdx_cmd_rd = {
 	.name = "rd",
-	.usage = "rd [-8|-16|-32|-64] [-s|-a|-x|-d|-D] [-p|-u] ADDR|SYMBOL|EXPR [COUNT]",
+	.usage = "rd [-8|-16|-32|-64] [-s|-a|-x|-d|-D] [-p|-u] [-o OFFSET] ADDR|SYMBOL|EXPR [COUNT | -e END]",
 	.summary = "display memory",
 	.help =
 "  Display COUNT (default 1) units of memory starting at ADDR, 16 bytes per line:\n"
@@ -317,6 +340,7 @@ const struct kdx_command kdx_cmd_rd = {
 "  -s    show 64-bit words pointing into kernel/module symbols as name+offset\n"
 "  -a    print the NUL-terminated string at ADDR (COUNT: at most that many bytes)\n"
 "  -x    no ASCII column;  -d signed decimal;  -D unsigned decimal\n"
+"  -o OFFSET  start at ADDR + OFFSET;  -e END  display up to END (instead of COUNT)\n"
 "  -p    ADDR is physical;  -u ADDR is a user address of the context task (set PID)\n"
 "  A read that fails stops the display with one line naming the address.\n",
 	.run = cmd_rd,

@@ -48,6 +48,13 @@ static struct kdx_error *find_aggregate(struct kdx_session *s, const char *kind,
 			}
 		}
 		kdx_error_destroy(err);
+		const char *other = !strcmp(kind, "union") ? "struct" : "union";
+		snprintf(full, sizeof(full), "%s %s", other, name);
+		err = kdx_type_find(s->types, full, &t);
+		if (!err)
+			return kdx_error_create(KDX_ERR_NOT_FOUND, "%s is a %s, not a %s: use %s %s (or *%s)",
+						name, other, kind, other, name, name);
+		kdx_error_destroy(err);
 		return kdx_error_create(KDX_ERR_NOT_FOUND, "no %s \"%s\" in vmlinux or loaded modules "
 					"(mod -s MODULE loads a module's types)", kind, name);
 	}
@@ -98,11 +105,8 @@ static struct kdx_error *print_member_decls(struct kdx_session *s, struct kdx_ty
 			return err;
 		const char *leaf = strrchr(members[i], '.');
 		leaf = leaf ? leaf + 1 : members[i];
-		char *decl = kdx_type_to_string(mt, leaf);
-		uint64_t off = bitoff / 8;
-		struct kdx_type *bmt = kdx_value_type_bare(mt);
-		if (bitsize && bmt && bmt->size)   /* the storage unit, as pahole */
-			off = bitoff / (8 * bmt->size) * bmt->size;
+		char *decl = kdx_type_c_string(mt, leaf);
+		uint64_t off = bitoff / 8;     /* bit fields: the byte of the first bit, as crash */
 		if (offsets)
 			fprintf(s->out, hex ? "  [0x%llx] %s" : "  [%llu] %s", (unsigned long long)off,
 				decl ? decl : leaf);
@@ -134,7 +138,7 @@ static struct kdx_error *print_object(struct kdx_session *s, const char *kind, s
 				if ((err = kdx_type_member(s->types, t, members[i], &mt, &bo, &bs)))
 					return err;
 				const char *leaf = strrchr(members[i], '.');
-				char *decl = kdx_type_to_string(mt, leaf ? leaf + 1 : members[i]);
+				char *decl = kdx_type_c_string(mt, leaf ? leaf + 1 : members[i]);
 				fprintf(s->out, "  [%llx] %s;\n", (unsigned long long)(addr + bo / 8),
 					decl ? decl : members[i]);
 				free(decl);
@@ -175,7 +179,7 @@ struct kdx_error *kdx_datatype_run(struct kdx_session *s, const struct kdx_comma
 	unsigned flags = 0;
 	long long count = 1;
 	int have_count = 0;
-	const char *name = NULL, *addr_arg = NULL;
+	const char *name = NULL, *addr_arg = NULL, *list_arg = NULL;
 	struct kdx_error *err = NULL;
 
 	for (int i = 1; i < argc; i++) {
@@ -186,6 +190,10 @@ struct kdx_error *kdx_datatype_run(struct kdx_session *s, const struct kdx_comma
 			flags = (flags & ~KDX_FMT_DEC) | KDX_FMT_HEX;
 		} else if (!strcmp(a, "-d")) {
 			flags = (flags & ~KDX_FMT_HEX) | KDX_FMT_DEC;
+		} else if (!strcmp(a, "-l")) {
+			if (++i >= argc)
+				return kdx_command_usage(cmd);
+			list_arg = argv[i];
 		} else if (!strcmp(a, "-c")) {
 			if (++i >= argc)
 				return kdx_command_usage(cmd);
@@ -280,12 +288,26 @@ struct kdx_error *kdx_datatype_run(struct kdx_session *s, const struct kdx_comma
 	if (spec)
 		err = kdx_cpuspec_parse(s, spec, cpus, ncpus);
 	uint64_t size = kdx_value_type_bare(t)->size;
+	/* -l OFFSET | -l STRUCT.MEMBER: ADDR points at that member (a list_head
+	 * inside the object, as list walkers hand out) */
+	uint64_t list_off = 0;
+	if (list_arg && !err) {
+		const char *dot = strchr(list_arg, '.');
+		if (dot) {
+			char sname[256];
+			snprintf(sname, sizeof(sname), "%.*s", (int)(dot - list_arg), list_arg);
+			err = kdx_member_offset(s, sname, dot + 1, &list_off);
+		} else {
+			err = kdx_parse_u64(list_arg, 0, &list_off);
+		}
+	}
 	for (int cpu = 0; !err && cpu < ncpus; cpu++) {
 		uint64_t addr;
 		if (spec && !cpus[cpu])
 			continue;
 		if ((err = resolve_address(s, acopy, spec ? cpu : -1, &addr)))
 			break;
+		addr -= list_off;
 		if (spec)
 			fprintf(s->out, "[%d]: %llx\n", cpu, (unsigned long long)addr);
 		for (long long i = 0; i < count && !err; i++) {
@@ -310,7 +332,7 @@ static struct kdx_error *cmd_struct(struct kdx_session *s, int argc, char **argv
 
 const struct kdx_command kdx_cmd_struct = {
 	.name = "struct",
-	.usage = "struct NAME[.member[,member...]] [-o] [-x|-d] [ADDR|SYMBOL|EXPR][:CPUSPEC] [COUNT | -c COUNT]",
+	.usage = "struct NAME[.member[,member...]] [-o] [-x|-d] [-l OFFSET|T.member] [ADDR|SYMBOL|EXPR][:CPUSPEC] [COUNT | -c COUNT]",
 	.summary = "show a structure's definition or the contents of objects",
 	.help =
 "  struct NAME                  the definition of struct NAME and its SIZE\n"
@@ -324,6 +346,9 @@ const struct kdx_command kdx_cmd_struct = {
 "  struct NAME.m                the member's declaration (-o: with its offset)\n"
 "  -c COUNT, or COUNT after ADDR: COUNT consecutive objects\n"
 "  ADDR:CPUSPEC                 a per-CPU object: runqueues:1, runqueues:a\n"
+"  -l OFFSET | -l T.member      ADDR is the address of that member (e.g. the\n"
+"                               list_head inside the object): struct task_struct\n"
+"                               -l task_struct.tasks ADDR\n"
 "  struct -o NAME ADDR          the definition with each member's address\n"
 "  -x / -d                      hexadecimal / decimal integers\n"
 "  Module types need the module's debuginfo (mod -s).\n",

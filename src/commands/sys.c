@@ -130,7 +130,14 @@ static struct kdx_error *cmd_sys(struct kdx_session *s, int argc, char **argv)
 		return syscall_table(s, argc - 2, argv + 2);
 	if (argc > 1)
 		return kdx_error_create(KDX_ERR_SYNTAX, "sys: unknown option %s; usage: sys [-c [name|number ...]]", argv[1]);
-	line(s, "KERNEL", s->opts.vmlinux ? s->opts.vmlinux : "(none)");
+	/* crash marks a tainted kernel (tainted_mask != 0) after its name */
+	err = kdx_kvar(s, "tainted_mask", &addr);
+	if (!err)
+		err = kdx_read_u64(s, addr, &v);
+	snprintf(buf, sizeof(buf), "%s%s", s->opts.vmlinux ? s->opts.vmlinux : "(none)",
+		 !err && v ? "  [TAINTED]" : "");
+	kdx_error_destroy(err);
+	line(s, "KERNEL", buf);
 	line(s, "DUMPFILE", s->target && s->target->live ? "/proc/kcore  [LIVE]"
 		 : s->target && s->target->path ? s->target->path : "(none)");
 	snprintf(buf, sizeof(buf), "%d", kdx_cpu_present_count(s));

@@ -12,6 +12,7 @@
  */
 #include "kernel/printk.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,6 +39,7 @@ struct printk_cache {
 	unsigned char *data;
 	uint64_t head_id, tail_id;
 	struct kdx_kfield sv, begin, next, seq, ts, text_len, facility, caller_id, lvl;
+	struct kdx_kfield subsys, device;   /* printk_info.dev_info.{subsystem,device} */
 	int lvl_byte_off;        /* flags:5, level:3 share a byte: level = byte >> 5 */
 };
 
@@ -87,6 +89,8 @@ static struct kdx_error *load(struct kdx_session *s, struct printk_cache *c)
 	    (err = kdx_type_sizeof(s, "struct printk_info", &c->info_size)))
 		return kdx_error_prefix(err, "printk ring buffer layout");
 	kdx_kmember_opt(s, "printk_info", "facility", &c->facility);
+	kdx_kmember_opt(s, "printk_info", "dev_info.subsystem", &c->subsys);
+	kdx_kmember_opt(s, "printk_info", "dev_info.device", &c->device);
 	c->begin.off += blk.off;
 	c->next.off += blk.off;
 	/* level is a bit field after facility: byte facility+1 (flags:5 level:3),
@@ -188,6 +192,16 @@ static int get_record(struct printk_cache *c, uint64_t id, struct kdx_printk_rec
 		r->level = (int)((byte >> c->lvl.size) & ((1u << c->lvl.ok) - 1));
 	}
 	size_t text_len = (size_t)kdx_kfield_u(info, &c->text_len);
+	if (c->subsys.ok && c->subsys.off + c->subsys.size <= c->info_size) {
+		size_t n = c->subsys.size < sizeof(r->subsystem) ? c->subsys.size : sizeof(r->subsystem) - 1;
+		memcpy(r->subsystem, info + c->subsys.off, n);
+		r->subsystem[n < sizeof(r->subsystem) ? n : sizeof(r->subsystem) - 1] = 0;
+	}
+	if (c->device.ok && c->device.off + c->device.size <= c->info_size) {
+		size_t n = c->device.size < sizeof(r->device) ? c->device.size : sizeof(r->device) - 1;
+		memcpy(r->device, info + c->device.off, n);
+		r->device[n < sizeof(r->device) ? n : sizeof(r->device) - 1] = 0;
+	}
 
 	uint64_t begin = kdx_kfield_u(desc, &c->begin), next = kdx_kfield_u(desc, &c->next);
 	r->text = "";
@@ -232,66 +246,160 @@ struct kdx_error *kdx_printk_for_each(struct kdx_session *s, kdx_printk_fn fn, v
 	return NULL;
 }
 
-struct panic_search {
-	char best[512];
-	int rank;               /* lower is better; 99 none */
+/*
+ * Finding the panic message. The panic point is the last "Kernel panic -
+ * not syncing: MSG" record. A SysRq crash (MSG "sysrq triggered crash")
+ * is named by its "sysrq: Trigger a crash" line, an oops that panicked
+ * (MSG "Fatal exception...") by the first line of that oops report
+ * ("kernel BUG at", "BUG: ", "general protection fault", else "Oops: ").
+ * With kdump loaded an oops goes to the capture kernel without a panic
+ * line: then the last oops report names it.
+ */
+struct line_at {
+	char text[512];
+	uint64_t n;             /* record number */
+	int set;
 };
 
-static int starts(const char *t, size_t n, const char *pfx, size_t *at)
-{
-	size_t l = strlen(pfx);
+struct kdx_panic_scan {
+	uint64_t n;
+	struct line_at panic, sysrq, start, report, bug;
+};
 
-	for (size_t i = 0; i + l <= n; i++)
-		if (!memcmp(t + i, pfx, l)) {
-			*at = i;
-			return 1;
-		}
+/* Does the record's text start with PFX (after leading blanks)? */
+static int find_at(const char *t, size_t n, const char *pfx, size_t *at)
+{
+	size_t l = strlen(pfx), i = 0;
+
+	while (i < n && (t[i] == ' ' || t[i] == '\t'))
+		i++;
+	if (i + l <= n && !memcmp(t + i, pfx, l)) {
+		*at = i;
+		return 1;
+	}
 	return 0;
+}
+
+static int is_die_line(const char *t, size_t n)
+{
+	for (size_t i = 0; i + 10 <= n && t[i] != '\n'; i++)
+		if (t[i] == ':' && t[i + 1] == ' ' && isxdigit((unsigned char)t[i + 2]) &&
+		    isxdigit((unsigned char)t[i + 5]) && t[i + 6] == ' ' && t[i + 7] == '[' &&
+		    t[i + 8] == '#' && isdigit((unsigned char)t[i + 9]))
+			return 1;
+	return 0;
+}
+
+static void keep(struct line_at *l, const struct kdx_printk_record *r, size_t at, uint64_t n)
+{
+	size_t len = r->text_len - at, i;
+
+	if (len >= sizeof(l->text))
+		len = sizeof(l->text) - 1;
+	for (i = 0; i < len && r->text[at + i] != '\n'; i++)
+		l->text[i] = r->text[at + i];
+	l->text[i] = 0;
+	while (i > 0 && l->text[i - 1] == ' ')
+		l->text[--i] = 0;
+	l->n = n;
+	l->set = 1;
+}
+
+void kdx_panic_scan_feed(struct kdx_panic_scan *p, const struct kdx_printk_record *r)
+{
+	static const char *const sysrq[] = {
+		"sysrq: Trigger a crash", "SysRq : Trigger a crash", "SysRq : Crash",
+	};
+	static const char *const starts[] = {
+		"kernel BUG at", "BUG: ", "general protection fault",
+	};
+	size_t at;
+
+	p->n++;
+	if (find_at(r->text, r->text_len, "Kernel panic - not syncing:", &at)) {
+		keep(&p->panic, r, at, p->n);
+		return;
+	}
+	for (size_t k = 0; k < sizeof(sysrq) / sizeof(sysrq[0]); k++)
+		if (find_at(r->text, r->text_len, sysrq[k], &at)) {
+			keep(&p->sysrq, r, at, p->n);
+			return;
+		}
+	for (size_t k = 0; k < sizeof(starts) / sizeof(starts[0]); k++)
+		if (find_at(r->text, r->text_len, starts[k], &at)) {
+			keep(&p->start, r, at, p->n);
+			keep(&p->bug, r, at, p->n);
+			if (is_die_line(r->text, r->text_len))
+				p->report = p->start;   /* "general protection fault...: 0000 [#1]" */
+			return;
+		}
+	/* die(): "Oops: 0002 [#1] SMP", "invalid opcode: 0000 [#1] PREEMPT SMP" */
+	if (is_die_line(r->text, r->text_len)) {
+		at = 0;
+		/* the report began a few records earlier, if at all */
+		if (p->start.set && p->n - p->start.n <= 6)
+			p->report = p->start;
+		else
+			keep(&p->report, r, at, p->n);
+		p->report.n = p->n;
+	}
 }
 
 static int panic_fn(struct kdx_session *s, const struct kdx_printk_record *r, void *arg)
 {
-	static const char *const pats[] = {
-		"sysrq: Trigger a crash", "SysRq : Trigger a crash", "SysRq : Crash",
-		"kernel BUG at", "BUG: ", "Oops: ", "general protection fault",
-		"Kernel panic - not syncing:",
-	};
-	struct panic_search *p = arg;
 	(void)s;
-
-	for (int k = 0; k < (int)(sizeof(pats) / sizeof(pats[0])); k++) {
-		size_t at;
-		if (!starts(r->text, r->text_len, pats[k], &at))
-			continue;
-		/* first occurrence of a better kind; the last "Kernel panic" */
-		if (k < p->rank || (k == p->rank && k == 7)) {
-			size_t len = r->text_len - at, i;
-			if (len >= sizeof(p->best))
-				len = sizeof(p->best) - 1;
-			for (i = 0; i < len && r->text[at + i] != '\n'; i++)
-				p->best[i] = r->text[at + i];
-			p->best[i] = 0;
-			while (i > 0 && (p->best[i - 1] == ' '))
-				p->best[--i] = 0;
-			p->rank = k;
-		}
-		break;
-	}
+	kdx_panic_scan_feed(arg, r);
 	return 0;
 }
 
+struct kdx_panic_scan *kdx_panic_scan_new(void)
+{
+	return calloc(1, sizeof(struct kdx_panic_scan));
+}
+
+void kdx_panic_scan_free(struct kdx_panic_scan *p)
+{
+	free(p);
+}
+
+const char *kdx_panic_scan_result(struct kdx_panic_scan *p)
+{
+	if (p->panic.set) {
+		const char *why = strchr(p->panic.text, ':');
+		why = why ? why + 1 : "";
+		while (*why == ' ')
+			why++;
+		if (p->sysrq.set && p->sysrq.n < p->panic.n && strstr(why, "sysrq"))
+			return p->sysrq.text;
+		if (!strncmp(why, "Fatal exception", 15) && p->report.set && p->report.n < p->panic.n)
+			return p->report.text;
+		return p->panic.text;
+	}
+	if (p->sysrq.set)
+		return p->sysrq.text;
+	if (p->report.set)
+		return p->report.text;
+	if (p->bug.set)
+		return p->bug.text;
+	return "";
+}
+
+
+
 struct kdx_error *kdx_printk_panic_message(struct kdx_session *s, char *buf, size_t len)
 {
-	struct panic_search p = { .rank = 99 };
-	struct kdx_error *err = kdx_printk_for_each(s, panic_fn, &p);
+	struct kdx_panic_scan *p = kdx_panic_scan_new();
+	struct kdx_error *err;
 
+	if (!p)
+		return kdx_error_nomem();
 	if (len)
 		buf[0] = 0;
-	if (err)
-		return err;
-	if (len && p.rank != 99) {
-		strncpy(buf, p.best, len - 1);
+	err = kdx_printk_for_each(s, panic_fn, p);
+	if (!err && len) {
+		strncpy(buf, kdx_panic_scan_result(p), len - 1);
 		buf[len - 1] = 0;
 	}
-	return NULL;
+	kdx_panic_scan_free(p);
+	return err;
 }

@@ -744,7 +744,7 @@ int builtin_call(struct interp *I, struct node *n, struct val *out)
 	case B_ABS:
 		if (val_to_int(I, n, &a[0], &x))
 			goto out;
-		val_set_int(out, x < 0 ? -x : x);
+		val_set_int(out, x < 0 ? (int64_t)(0 - (uint64_t)x) : x);
 		break;
 	case B_MIN:
 	case B_MAX:

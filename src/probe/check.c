@@ -575,14 +575,16 @@ static int at_op(struct checker *C, struct node *n)
 			}
 			if (a->k != N_NUM)
 				return fail(C, n->v[i + 1], "@hist_linear(): low, high and step must be number literals");
-			p[i] = neg ? -a->num : a->num;
+			p[i] = neg ? (int64_t)(0 - (uint64_t)a->num) : a->num;
 		}
 		if (p[2] <= 0 || p[1] <= p[0])
 			return fail(C, n, "@hist_linear(): need low < high and step > 0 (got %lld, %lld, %lld)",
 				    (long long)p[0], (long long)p[1], (long long)p[2]);
-		if ((p[1] - p[0]) / p[2] > 100000)
-			return fail(C, n, "@hist_linear(): %lld buckets is too many (at most 100000)",
-				    (long long)((p[1] - p[0]) / p[2]));
+		/* the span as unsigned: high > low, so it cannot wrap */
+		uint64_t nb = ((uint64_t)p[1] - (uint64_t)p[0]) / (uint64_t)p[2];
+		if (nb > 100000)
+			return fail(C, n, "@hist_linear(): %llu buckets is too many (at most 100000)",
+				    (unsigned long long)nb);
 		struct pglobal *g = C->sc->globals[n->v[0]->slot];
 		if (g->lin.set && (g->lin.lo != p[0] || g->lin.hi != p[1] || g->lin.step != p[2]))
 			return fail(C, n, "@hist_linear(): '%s' is already printed with other bounds (%lld, %lld, %lld)",
@@ -664,12 +666,15 @@ static int expr_inner(struct checker *C, struct node *n)
 				fail(C, n, "comparison of %s with %s", ty_name(a), ty_name(b));
 			return TY_LONG;
 		}
-		int a = need(C, n->a, TY_LONG, "left side of the operator");
-		need(C, n->b, TY_LONG, "right side of the operator");
+		if (op == T_PLUS && (n->a->k == N_STR || n->b->k == N_STR))
+			return fail(C, n, "'+' on a string: concatenate strings with '.'");
+		char lw[64], rw[64];
+		snprintf(lw, sizeof(lw), "left side of %s", probe_tok_name(op));
+		snprintf(rw, sizeof(rw), "right side of %s", probe_tok_name(op));
+		int a = need(C, n->a, TY_LONG, lw);
+		need(C, n->b, TY_LONG, rw);
 		if (C->err)
 			return TY_UNK;
-		if (op == T_PLUS && n->a->k == N_STR)
-			return fail(C, n, "'+' on strings: concatenate with '.'");
 		/* pointer arithmetic keeps the kernel type */
 		if (a == TY_KV && (op == T_PLUS || op == T_MINUS)) {
 			n->ktype = n->a->ktype;

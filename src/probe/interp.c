@@ -305,7 +305,7 @@ static int64_t log_bucket_value(int b)
 
 static int64_t lin_nbuckets(const struct linspec *l)
 {
-	return (l->hi - l->lo) / l->step + 3;
+	return (int64_t)(((uint64_t)l->hi - (uint64_t)l->lo) / (uint64_t)l->step) + 3;
 }
 
 static void stat_add(struct pstat *st, int64_t v, const struct linspec *lin)
@@ -319,7 +319,7 @@ static void stat_add(struct pstat *st, int64_t v, const struct linspec *lin)
 			st->max = v;
 	}
 	st->count++;
-	st->sum += v;
+	st->sum = (int64_t)((uint64_t)st->sum + (uint64_t)v);   /* wraps like C unsigned */
 	if (!st->log && !(st->log = calloc(LOG_BUCKETS, sizeof(*st->log))))
 		abort();
 	st->log[log_bucket(v)]++;
@@ -331,7 +331,7 @@ static void stat_add(struct pstat *st, int64_t v, const struct linspec *lin)
 		if (v < lin->lo)
 			b = 0;
 		else
-			b = (v - lin->lo) / lin->step + 1;
+			b = (int64_t)(((uint64_t)v - (uint64_t)lin->lo) / (uint64_t)lin->step) + 1;
 		if (b >= nb - 1)
 			b = nb - 1;
 		st->lin[b]++;
@@ -414,7 +414,7 @@ int stat_print_hist(struct interp *I, const struct node *at, struct pstat *st,
 	int val_space;
 	if (kind == AT_HIST_LINEAR) {
 		int a = digits(lin->lo) + under;
-		int b = digits(lin->lo + lin->step * high) + over;
+		int b = digits((int64_t)((uint64_t)lin->lo + (uint64_t)lin->step * (uint64_t)high)) + over;
 		val_space = a > b ? a : b;
 	} else {
 		int a = digits(log_bucket_value((int)high));
@@ -451,10 +451,10 @@ int stat_print_hist(struct interp *I, const struct node *at, struct pstat *st,
 				val = lin->lo;
 				prefix = "<";
 			} else if (i == nb - 1) {
-				val = lin->lo + (i - 2) * lin->step;
+				val = (int64_t)((uint64_t)lin->lo + (uint64_t)(i - 2) * (uint64_t)lin->step);
 				prefix = ">";
 			} else {
-				val = lin->lo + (i - 1) * lin->step;
+				val = (int64_t)((uint64_t)lin->lo + (uint64_t)(i - 1) * (uint64_t)lin->step);
 			}
 		} else {
 			val = log_bucket_value((int)i);
@@ -730,9 +730,9 @@ static struct pstat **stat_slot(struct interp *I, struct node *target, int creat
 	keys_release(k, (int)target->n);
 	if (!e) {
 		if (!create && !I->err) {
-			static struct pstat *none;
-			none = NULL;
-			return &none;
+			/* reading a missing element: no statistics yet */
+			I->no_stat = NULL;
+			return &I->no_stat;
 		}
 		return NULL;
 	}
@@ -932,9 +932,8 @@ static int pointer_arith(struct interp *I, struct node *n, struct val *a, int64_
 	struct kdx_type *u = kdx_type_unqualified(pt);
 	struct kdx_type *tt = u && u->target ? kdx_type_unqualified(u->target) : NULL;
 	uint64_t size = tt && tt->size ? tt->size : 1;
-	if (n->op == T_MINUS)
-		k = -k;
-	uint64_t addr = base + (uint64_t)k * size;
+	uint64_t delta = (uint64_t)k * size;
+	uint64_t addr = n->op == T_MINUS ? base - delta : base + delta;
 	val_free(out);
 	kdx_value_init_int(&out->kv, pt, addr);
 	out->k = V_KV;
@@ -997,7 +996,7 @@ static int eval_bin(struct interp *I, struct node *n, struct val *out)
 		struct kdx_type *u = kv_type(&a.kv);
 		struct kdx_type *tt = u->target ? kdx_type_unqualified(u->target) : NULL;
 		int64_t size = tt && tt->size ? (int64_t)tt->size : 1;
-		val_set_int(out, (x - y) / size);
+		val_set_int(out, (int64_t)((uint64_t)x - (uint64_t)y) / size);
 		r = 0;
 		goto done;
 	}
@@ -1409,19 +1408,18 @@ static int entry_value_cmp(const struct mentry *a, const struct mentry *b)
 	return a->v.i < b->v.i ? -1 : a->v.i > b->v.i;
 }
 
-static struct sort_ctx *g_sort;   /* qsort has no context argument in C99 */
-
-static int entry_cmp(const void *pa, const void *pb)
+static int entry_cmp(const void *pa, const void *pb, void *arg)
 {
-	const struct mentry *a = &g_sort->m->e[*(const size_t *)pa];
-	const struct mentry *b = &g_sort->m->e[*(const size_t *)pb];
+	const struct sort_ctx *sc = arg;
+	const struct mentry *a = &sc->m->e[*(const size_t *)pa];
+	const struct mentry *b = &sc->m->e[*(const size_t *)pb];
 	int c = 0;
-	if (g_sort->key == -1)
-		c = entry_value_cmp(a, b) * g_sort->dir;
-	else if (g_sort->key > 0)
-		c = sort_key_cmp(&a->keys[g_sort->key - 1], &b->keys[g_sort->key - 1]) * g_sort->dir;
+	if (sc->key == -1)
+		c = entry_value_cmp(a, b) * sc->dir;
+	else if (sc->key > 0)
+		c = sort_key_cmp(&a->keys[sc->key - 1], &b->keys[sc->key - 1]) * sc->dir;
 	/* ties (and no sort order): keys ascending, so output is deterministic */
-	for (int i = 0; !c && i < g_sort->m->nkeys; i++)
+	for (int i = 0; !c && i < sc->m->nkeys; i++)
 		c = sort_key_cmp(&a->keys[i], &b->keys[i]);
 	return c;
 }
@@ -1440,10 +1438,7 @@ static int exec_foreach(struct interp *I, struct node *n)
 		if (m->e[i].live)
 			order[cnt++] = i;
 	struct sort_ctx sc = { m, n->sort_key, n->sort_dir ? n->sort_dir : 1 };
-	struct sort_ctx *saved = g_sort;
-	g_sort = &sc;
-	qsort(order, cnt, sizeof(*order), entry_cmp);
-	g_sort = saved;
+	qsort_r(order, cnt, sizeof(*order), entry_cmp, &sc);
 
 	int flow = FL_OK;
 	m->iterating++;

@@ -92,6 +92,7 @@ struct interp {
 	struct pctx ctx;
 	struct kdx_type *ty_task_ptr;
 	struct kdx_type *ty_module_ptr;
+	struct pstat *no_stat;          /* stat_slot() of a missing element */
 };
 
 /* interp.c */

@@ -185,7 +185,7 @@ static struct node *primary(struct parser *P, struct kdx_error **err)
 			return NULL;
 		}
 		n = mk(P, N_NUM, t);
-		n->num = neg ? -(int64_t)v : (int64_t)v;
+		n->num = neg ? (int64_t)(0 - v) : (int64_t)v;
 		return n;
 	}
 	case T_CTXVAR:
@@ -899,7 +899,7 @@ static struct kdx_error *parse_global(struct parser *P)
 			if (P->t->t != T_NUM && (P->t->t != T_STR || neg))
 				return expected(P, "a number or string literal as the global's initial value");
 			struct node *in = mk(P, P->t->t == T_NUM ? N_NUM : N_STR, v);
-			in->num = neg ? -P->t->num : P->t->num;
+			in->num = neg ? (int64_t)(0 - (uint64_t)P->t->num) : P->t->num;
 			in->str = P->t->str;
 			in->slen = P->t->len;
 			P->t++;

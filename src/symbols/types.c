@@ -737,6 +737,8 @@ void kdx_types_destroy(struct kdx_types *types)
 	/* by_name and offsets values live in the arena */
 	kdx_hashmap_free(&types->by_name);
 	kdx_hashmap_free(&types->offsets);
+	if (types->frame_cache_free)
+		types->frame_cache_free(types->frame_cache);
 	for (size_t i = 0; i < types->nchunks; i++)
 		free(types->chunks[i]);
 	free(types->chunks);
@@ -782,6 +784,14 @@ static struct kdx_type *find_indexed(struct kdx_types *types, int kind, const ch
 		Dwarf_Die die;
 		if (!dwarf_offdie(src->dw, e->die, &die))
 			continue;
+		/* The index is a cache: make sure it points at NAME (a
+		 * damaged or stale file must not produce a wrong type). */
+		if (kind != KDX_IDX_ENUMERATOR) {
+			Dwarf_Attribute attr;
+			const char *dn = dwarf_formstring(dwarf_attr_integrate(&die, DW_AT_name, &attr));
+			if (!dn || strcmp(dn, name) != 0)
+				continue;
+		}
 		if (entry)
 			*entry = e;
 		if (where)

@@ -67,6 +67,9 @@ struct kdx_types {
 	int index_from_cache;
 	/* member offset / sizeof caches */
 	struct kdx_hashmap offsets;
+	/* frame_vars.c: the scopes of the last PC asked about */
+	void *frame_cache;
+	void (*frame_cache_free)(void *);
 };
 
 void *kdx_types_alloc(struct kdx_types *types, size_t size);

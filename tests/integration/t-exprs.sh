@@ -153,6 +153,15 @@ check "$t: struct T.m1,m2 ADDR" "  pid = 0,|  comm = \"swapper/0" \
 	"$(printf '%s\n' "$got" | head -n2 | sed -E 's/(swapper\/0).*/\1/' | paste -sd'|')"
 check "$t: struct -c 3" 3 "$(kdx_cmd 'struct list_head init_task.tasks -c 3' 2>&1 | grep -c '^struct list_head {')"
 
+# -l: the address is that of the member (the tasks list_head): the first
+# task on init_task.tasks is the first task ever forked, PID 1
+check "$t: struct -l T.member" "  pid = 1," \
+	"$(kdx_cmd 'struct task_struct.pid -l task_struct.tasks init_task.tasks.next' 2>&1)"
+# rd -e END and -o OFFSET
+check "$t: rd -e END" 3 "$(kdx_cmd 'rd linux_banner -e linux_banner+40' 2>&1 | wc -l)"
+got=$(kdx_cmd 'rd -a -o 6 linux_banner -e linux_banner+30' 2>&1 | sed -E 's/^[0-9a-f]{16}:  //')
+check "$t: rd -a -o -e" "${banner:6:24}" "$got"
+
 # whatis
 check "$t: whatis init_task" "struct task_struct init_task;" "$(kdx_cmd 'whatis init_task' 2>&1)"
 check "$t: whatis list_head SIZE" "SIZE: 16" "$(kdx_cmd 'whatis struct list_head' 2>&1 | tail -n1)"

@@ -87,6 +87,20 @@ check "$t: threads-per-process.stp foreach is sorted by key" "$(echo "$out" | aw
 check "$t: threads-per-process.stp limit 5" 5 "$(echo "$out" | grep -c '^  [0-9]* threads in pid')"
 check "$t: threads-per-process.stp delete empties the array" "after delete: 0 entries" "$(echo "$out" | tail -n1)"
 
+# --- module and task.process points
+want=$(gt "$FIXDIR" module | awk '{ print $2, $4 }' | sort)
+got=$(script /dev/stdin "$VMLINUX" "$DUMP" <<'EOF' | sort
+probe module { printf("%s %d\n", kernel_string($module->name), $module->refcnt->counter - 1) }
+EOF
+)
+check "$t: probe module: names and reference counts" "$want" "$got"
+want=$(gt "$FIXDIR" task | awk '{ print $3 }' | sort -un)
+got=$(script /dev/stdin "$VMLINUX" "$DUMP" <<'EOF' | sort -un
+probe task.process { if (pid() != 0) println(pid()) }
+EOF
+)
+check "$t: probe task.process: one hit per thread group" "$want" "$got"
+
 # --- per-cpu probe
 out=$(script "$EX/runqueues.stp" "$VMLINUX" "$DUMP")
 check "$t: runqueues.stp one line per cpu" "$ncpus" "$(echo "$out" | grep -c '^cpu [0-9]*: nr_running')"

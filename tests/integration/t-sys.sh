@@ -86,3 +86,19 @@ case "$got" in
 "0 "*sys_read*" 1 "*sys_write*" 60 "*sys_exit*" 231 "*sys_exit_group*) ok "sys -c: read write exit exit_group ($name)" ;;
 *) not_ok "sys -c: read write exit exit_group ($name)" "0 ..sys_read 1 ..sys_write 60 ..sys_exit 231 ..sys_exit_group" "$got" ;;
 esac
+
+# [TAINTED] after KERNEL exactly when the guest said it was tainted
+if tr -d '\r' < "$CONSOLE" | awk '/Linux version / { if (++n > 1) exit } { print }' | grep -q 'taints kernel'; then
+	want=yes
+else
+	want=no
+fi
+case "$(field KERNEL)" in *"[TAINTED]") got=yes ;; *) got=no ;; esac
+check "sys KERNEL [TAINTED] ($name)" "$want" "$got"
+
+# log -d: driver messages carry their device ("acpi PNP0A08:00: ..." is
+# printed by dev_printk with SUBSYSTEM=acpi)
+if grep -q '] acpi PNP0A08:00: ' "$tmp/log"; then
+	check "log -d shows SUBSYSTEM of dev_printk records ($name)" "SUBSYSTEM=acpi" \
+		"$(kdx_cmd 'log -d' | grep -A1 '] acpi PNP0A08:00: ' | sed -n '2s/^ *//p')"
+fi

@@ -121,6 +121,9 @@ static void language(void)
 	expect_out("ternary nesting", "probe begin { x = 5; println(x > 3 ? x > 4 ? \"big\" : \"mid\" : \"small\") }", "big\n");
 	expect_out("int64 wrap and min", "probe begin { x = 9223372036854775807; x++; println(x, \" \", -9223372036854775808 / -1) }",
 		   "-9223372036854775808 -9223372036854775808\n");
+	expect_out("overflow edges wrap, no UB",
+		   "global g = -9223372036854775808, s\nprobe begin { s <<< 9223372036854775807; s <<< 1; println(abs(g), \" \", -g, \" \", @sum(s), \" \", g % -1, \" \", 1 << 64) }",
+		   "-9223372036854775808 -9223372036854775808 -9223372036854775808 0 0\n");
 	expect_out("hex and octal literals", "probe begin { println(0x10, \" \", 010, \" \", 0xffffffffffffffff) }", "16 8 -1\n");
 	expect_out("next", "probe begin { println(\"a\"); next; println(\"b\") } probe begin { println(\"c\") }", "a\nc\n");
 	expect_out("next in function", "function f() { next } probe begin { f(); println(\"no\") } probe end { println(\"end\") }", "end\n");
