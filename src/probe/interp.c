@@ -1653,6 +1653,7 @@ int probe_hit(struct interp *I, struct pprobe *p)
 		abort();
 	init_locals(frame, p->nlocals, p->ltypes, 0);
 	I->locals = frame;
+	I->hits++;
 	I->actions = 0;
 	I->nesting = 0;
 	I->ctx.probe = p;
@@ -1672,7 +1673,8 @@ int probe_hit(struct interp *I, struct pprobe *p)
 	val_free(&I->retval);
 
 	if (flow != FL_ERR)
-		return I->exiting || I->interrupted || kdx_interrupted(I->s);
+		/* a closed pipe (`probe ... | head`) ends the walk too */
+		return I->exiting || I->interrupted || kdx_interrupted(I->s) || ferror(I->out);
 	if (I->interrupted) {
 		kdx_error_destroy(I->err);
 		I->err = NULL;
@@ -1854,9 +1856,20 @@ struct kdx_error *kdx_probe_run(struct kdx_session *s, const char *file, const c
 	int stop = run_points(&I, PP_BEGIN);
 	for (size_t i = 0; i < sc->nprobes && !stop; i++) {
 		struct pprobe *p = sc->probes[i];
-		for (size_t k = 0; k < p->npoints && !stop; k++)
-			if (is_dump_point(p->points[k].kind))
-				stop = probe_run_point(&I, p, &p->points[k]);
+		for (size_t k = 0; k < p->npoints && !stop; k++) {
+			if (!is_dump_point(p->points[k].kind))
+				continue;
+			uint64_t h0 = I.hits;
+			double t0 = kdx_now();
+			stop = probe_run_point(&I, p, &p->points[k]);
+			if (opts && opts->verbose) {
+				double dt = kdx_now() - t0;
+				uint64_t nh = I.hits - h0;
+				fflush(I.out);
+				fprintf(stderr, "probe: %s: %llu hits in %.3f s (%.2f us per hit)\n",
+					p->points[k].text, (unsigned long long)nh, dt, nh ? dt * 1e6 / nh : 0.0);
+			}
+		}
 	}
 	if (I.interrupted || kdx_interrupted(s)) {
 		fprintf(stderr, "probe: interrupted; running the end probes\n");

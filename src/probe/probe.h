@@ -31,6 +31,7 @@ struct kdx_task;
 struct kdx_probe_options {
 	int strict;                 /* --strict: the first failed read is fatal */
 	int check_only;             /* parse and check, do not run */
+	int verbose;                /* -v: hits and time per probe point on stderr */
 	const char *defines[KDX_PROBE_MAX_DEFINES];   /* -D NAME=VALUE */
 	size_t ndefines;
 	int argc;                   /* script arguments: $1/@1 ... */
