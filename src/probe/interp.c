@@ -1393,12 +1393,26 @@ struct sort_ctx {
 	struct pmap *m;
 	int key;        /* -1 value, 0 none, 1..n key */
 	int dir;
+	int agg;        /* statistics: which aggregate is the value */
 };
 
-static int entry_value_cmp(const struct mentry *a, const struct mentry *b)
+static int64_t stat_agg(const struct pstat *st, int agg)
+{
+	if (!st || !st->count)
+		return 0;
+	switch (agg) {
+	case AT_SUM: return st->sum;
+	case AT_MIN: return st->min;
+	case AT_MAX: return st->max;
+	case AT_AVG: return st->sum / st->count;
+	default: return st->count;
+	}
+}
+
+static int entry_value_cmp(const struct mentry *a, const struct mentry *b, int agg)
 {
 	if (a->st || b->st) {
-		int64_t x = a->st ? a->st->count : 0, y = b->st ? b->st->count : 0;
+		int64_t x = stat_agg(a->st, agg), y = stat_agg(b->st, agg);
 		return x < y ? -1 : x > y;
 	}
 	if (a->v.k == V_STR && b->v.k == V_STR)
@@ -1415,7 +1429,7 @@ static int entry_cmp(const void *pa, const void *pb, void *arg)
 	const struct mentry *b = &sc->m->e[*(const size_t *)pb];
 	int c = 0;
 	if (sc->key == -1)
-		c = entry_value_cmp(a, b) * sc->dir;
+		c = entry_value_cmp(a, b, sc->agg) * sc->dir;
 	else if (sc->key > 0)
 		c = sort_key_cmp(&a->keys[sc->key - 1], &b->keys[sc->key - 1]) * sc->dir;
 	/* ties (and no sort order): keys ascending, so output is deterministic */
@@ -1437,7 +1451,7 @@ static int exec_foreach(struct interp *I, struct node *n)
 	for (size_t i = 0; i < m->n; i++)
 		if (m->e[i].live)
 			order[cnt++] = i;
-	struct sort_ctx sc = { m, n->sort_key, n->sort_dir ? n->sort_dir : 1 };
+	struct sort_ctx sc = { m, n->sort_key, n->sort_dir ? n->sort_dir : 1, n->sort_agg };
 	qsort_r(order, cnt, sizeof(*order), entry_cmp, &sc);
 
 	int flow = FL_OK;

@@ -166,6 +166,7 @@ struct node {
 	struct node *valvar;    /* v = [k...] in arr */
 	int sort_key;           /* 0: none, -1: value, 1..n: key */
 	int sort_dir;           /* +1 / -1 */
+	int sort_agg;           /* statistics arrays: AT_COUNT.. AT_AVG to sort by */
 	/* resolution (check.c) */
 	int slot;               /* local slot or global index */
 	int is_global;
