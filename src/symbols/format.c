@@ -44,6 +44,7 @@ struct fmt {
 	int hex;
 	int oneline;
 	int repeats;            /* collapse runs: "<repeats N times>" */
+	int raw;                /* print/x: numbers only */
 };
 
 static struct kdx_type *bare(struct kdx_type *t)
@@ -195,7 +196,7 @@ static void put_chars(struct fmt *f, const unsigned char *p, size_t n, int trunc
 static void put_int(struct fmt *f, struct kdx_type *t, uint64_t u)
 {
 	t = bare(t);
-	if (t->is_bool) {
+	if (t->is_bool && !f->raw) {
 		put(f, u ? "true" : "false");
 		return;
 	}
@@ -208,7 +209,7 @@ static void put_int(struct fmt *f, struct kdx_type *t, uint64_t u)
 		kdx_strbuf_printf(&f->out, "%lld", (long long)u);
 	else
 		kdx_strbuf_printf(&f->out, "%llu", (unsigned long long)u);
-	if (t->is_char && t->size == 1 && !f->oneline) {
+	if (t->is_char && t->size == 1 && !f->oneline && !f->raw) {
 		put(f, " '");
 		put_char_escaped(f, (unsigned char)u, '\'');
 		put(f, "'");
@@ -255,7 +256,7 @@ static void put_pointer(struct fmt *f, struct kdx_type *t, uint64_t u)
 	struct kdx_type *tg = t->target ? bare(t->target) : NULL;
 
 	kdx_strbuf_printf(&f->out, "0x%llx", (unsigned long long)u);
-	if (f->oneline || !u)
+	if (f->oneline || f->raw || !u)
 		return;
 	if (tg && tg->kind == KDX_TYPE_INT && tg->is_char && tg->size == 1) {
 		char buf[PRINT_ELEMENTS + 2];
@@ -353,7 +354,7 @@ static void fmt_array(struct fmt *f, struct kdx_type *t, const unsigned char *bu
 	    has_addr && f->s) {
 		/* char x[] (size unknown to DWARF): the C string there; as a
 		 * member, gdb shows where it is first: 0x... <sym+off> "..." */
-		char sbuf[PRINT_ELEMENTS + 2];
+		char sbuf[4096];
 		if (ind > 0 && !f->oneline) {
 			kdx_strbuf_printf(&f->out, "0x%llx", (unsigned long long)addr);
 			put_symbol_suffix(f, addr, 1);
@@ -366,7 +367,8 @@ static void fmt_array(struct fmt *f, struct kdx_type *t, const unsigned char *bu
 					  (unsigned long long)addr);
 			return;
 		}
-		put_chars(f, (const unsigned char *)sbuf, strlen(sbuf), strlen(sbuf) >= PRINT_ELEMENTS);
+		put_chars_limit(f, (const unsigned char *)sbuf, strlen(sbuf), strlen(sbuf) + 1 >= sizeof(sbuf),
+				(size_t)-1);
 		return;
 	}
 	if (!et || !t->nelem_known || !es) {
@@ -381,7 +383,7 @@ static void fmt_array(struct fmt *f, struct kdx_type *t, const unsigned char *bu
 	}
 	if (n * es > avail)
 		n = avail / es;
-	if (et->kind == KDX_TYPE_INT && et->is_char && es == 1) {
+	if (et->kind == KDX_TYPE_INT && et->is_char && es == 1 && !f->raw) {
 		if (f->oneline) {
 			size_t len = strnlen((const char *)buf, n);
 			put_chars(f, buf, len, 0);
@@ -498,7 +500,9 @@ struct kdx_error *kdx_value_format(struct kdx_session *s, const struct kdx_value
 		return kdx_error_create(KDX_ERR_INVALID, "value has no type");
 	f.oneline = !!(flags & KDX_FMT_ONELINE);
 	f.repeats = !!(flags & KDX_FMT_REPEATS);
-	f.hex = (flags & KDX_FMT_HEX) ? 1 : (flags & KDX_FMT_DEC) ? 0 : (s && s->radix == 16);
+	f.raw = !!(flags & KDX_FMT_RAW_HEX);
+	f.hex = (flags & (KDX_FMT_HEX | KDX_FMT_RAW_HEX)) ? 1 : (flags & KDX_FMT_DEC) ? 0 :
+		(s && s->radix == 16);
 	if (t->kind == KDX_TYPE_FUNCTION) {
 		fmt_any(&f, v->type, NULL, 0, v->is_lvalue ? v->addr : v->u, 1, 0, 0, ind);
 		*out = kdx_strbuf_take(&f.out);

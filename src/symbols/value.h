@@ -70,6 +70,7 @@ enum {
 	KDX_FMT_TYPED = 16,      /* top level as gdb's print: "(struct x *) 0x..." */
 	KDX_FMT_OFFSETS = 32,    /* type definitions: "[off]" column (struct -o) */
 	KDX_FMT_REPEATS = 64,    /* gdb's "<repeats N times>" for runs (crash turns it off) */
+	KDX_FMT_RAW_HEX = 128,   /* gdb's print/x: every scalar in hex, no <symbol>, char arrays as numbers */
 };
 struct kdx_error *kdx_value_format(struct kdx_session *s, const struct kdx_value *v,
 				   unsigned flags, int indent, char **out);
