@@ -864,6 +864,10 @@ static void foreach_stmt(struct checker *C, struct node *n)
 		}
 		unify(C, n->valvar, g->ty, "foreach value");
 	}
+	if (n->sort_agg && g->ty != TY_STATS && g->ty != TY_UNK) {
+		fail(C, n->a, "foreach sorted by an aggregate, but '%s' holds %s, not statistics", n->name, ty_name(g->ty));
+		return;
+	}
 	if (n->b)
 		need(C, n->b, TY_LONG, "the foreach limit");
 	C->loops++;

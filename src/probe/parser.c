@@ -555,6 +555,21 @@ static struct node *foreach_stmt(struct parser *P, struct token *t, struct kdx_e
 	n->a = mk(P, N_VAR, P->t);
 	n->a->name = P->t->str;
 	P->t++;
+	/* statistics arrays: foreach (k in a @sum-) sorts by that aggregate */
+	if (P->t->t == T_ATNAME) {
+		int agg = probe_at_find(P->t->str);
+		if (agg < 0 || agg > AT_AVG) {
+			*err = perr(P, P->t, "'@%s' after the array: expected @count, @sum, @min, @max or @avg and then + or -",
+				    P->t->str);
+			return NULL;
+		}
+		n->sort_agg = agg;
+		P->t++;
+		if (P->t->t != T_PLUS && P->t->t != T_MINUS) {
+			*err = expected(P, "'+' or '-' after the aggregate (foreach (k in a @sum-))");
+			return NULL;
+		}
+	}
 	if (P->t->t == T_PLUS || P->t->t == T_MINUS) {
 		if (n->sort_key) {
 			*err = perr(P, P->t, "only one sort order (+ or -) is allowed in foreach");

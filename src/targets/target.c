@@ -98,6 +98,7 @@ struct kdx_error *kdx_target_open(const char *path, struct kdx_target **ret)
 	t->path = strdup(path);
 	t->page_size = 4096;
 	t->panic_cpu = -1;
+	t->dump_level = -1;
 	if (!t->path) {
 		free(t);
 		close(fd);

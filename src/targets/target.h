@@ -78,6 +78,10 @@ struct kdx_target {
 	/* Added by targets: live kcore's direct map base (p_vaddr - p_paddr of
 	 * its RAM segments), i.e. page_offset_base; 0 if the source has none. */
 	uint64_t direct_map_base;
+	/* kdump-compressed: the sub-header's dump_level (makedumpfile -d
+	 * bitmask of excluded page kinds; QEMU writes 1 with every page
+	 * present); -1 for other formats. */
+	int dump_level;
 };
 
 /*
