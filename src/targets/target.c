@@ -88,6 +88,10 @@ struct kdx_error *kdx_target_open(const char *path, struct kdx_target **ret)
 			return kdx_error_create(KDX_ERR_IO,
 				"cannot open %s: %s (reading the live kernel needs root)",
 				path, strerror(errno));
+		if (errno == ENOENT && strcmp(path, KCORE_PATH) == 0)
+			return kdx_error_create(KDX_ERR_IO,
+				"cannot open %s: this kernel has none (CONFIG_PROC_KCORE off, or /proc"
+				" not mounted): give a dump file to analyze", path);
 		return kdx_error_create(KDX_ERR_IO, "cannot open %s: %s", path, strerror(errno));
 	}
 	ssize_t n = pread(fd, b, sizeof(b), 0);
