@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# kdx against Debian's crash on the same dump, in one run.
+# kdx against Debian's crash on the same dump, in one run: start-up
+# (cold and warm DWARF index), ps, foreach bt.
 #   bench/bench.sh [FIXTURE_DIR] [FORMAT]
 # Prints a markdown table: wall time and peak RSS of each tool for each
 # workload, and the ratios crash/kdx. kdx is measured cold (empty DWARF
@@ -11,6 +12,7 @@ kdx=${KDX:-$("$top/scripts/setup.sh" "$top/build" | tail -1)}
 fix=${1:-$(grep -m1 '/l4-sysrq$' "$("$top/tests/fixtures/gen.sh" --list-file)")}
 fmt=${2:-elf}
 dump="$fix/vmcore.$fmt"
+[ -f "$dump" ] || { echo "bench: no dump $dump (run tests/fixtures/gen.sh first)" >&2; exit 1; }
 vmlinux=$(readlink -f "$fix/vmlinux")
 cache=$(mktemp -d)
 trap 'rm -rf "$cache"' EXIT
@@ -50,9 +52,4 @@ awk -v ct="$1" -v cm="$2" -v kt="$4" -v km="$5" -v wt="$7" -v wm="$8" 'BEGIN {
 	printf "| start + sys (kdx warm index) | %.2f s, %d MB | %.2f s, %d MB | %.1fx | %.1fx |\n", ct, cm/1024, wt, wm/1024, (wt>0?ct/wt:0), (wm>0?cm/wm:0) }'
 row "ps" "ps"
 row "foreach bt" "foreach bt"
-head=$(printf 'sym kdx_fixture_list\n' | "$kdx" --cache-dir="$cache" "$vmlinux" "$dump" 2>/dev/null | awk '{print $1; exit}')
-if [ -n "$head" ]; then
-	row "list -H (100,000 entries) \| wc -l" "list -H $head -o kdx_fixture_item.link"
-	row "list -H -s kdx_fixture_item.value" "list -H $head -s kdx_fixture_item.value -o kdx_fixture_item.link"
-	row "list -H -S kdx_fixture_item.value" "list -H $head -S kdx_fixture_item.value -o kdx_fixture_item.link"
-fi
+# Long list walks are measured by bench/list.sh.

@@ -61,7 +61,7 @@ kb=$(best kdx "sys")
 cb=$(command -v crash >/dev/null && run crash "sys" || echo "0 0 127 0")
 echo "baseline (start + mod -s): kdx $(echo "$kb" | cut -d' ' -f1) s wall, $(echo "$kb" | cut -d' ' -f4) s CPU; crash $(echo "$cb" | cut -d' ' -f1) s wall, $(echo "$cb" | cut -d' ' -f4) s CPU"
 echo
-echo "Wall times; CPU time (user+sys) of the whole run in parentheses: the load average above says how busy the machine was."
+echo "Wall times, CPU time (user+sys) in parentheses; \"list\" is the run minus the baseline run. The load average above says how busy the machine was: under load, wall times mostly measure waiting."
 echo
 echo "| form | kdx total | kdx list | crash total | crash list | entries kdx/crash | ratio list (crash/kdx) | ratio total |"
 echo "|---|---|---|---|---|---|---|---|"
@@ -70,10 +70,11 @@ for form in "" "-s kdx_fixture_item.value" "-S kdx_fixture_item.value"; do
 	if command -v crash >/dev/null; then c=$(run crash "$LIST $form"); else c="0 0 127 0"; fi
 	set -- $k $c $kb $cb
 	awk -v f="list -H${form:+ $form}" -v kt="$1" -v kl="$2" -v kc="$4" -v ct="$5" -v cl="$6" -v cc="$8" \
-		-v kb="$9" -v cbt="${13}" -v n=100000 'BEGIN {
+		-v kb="$9" -v kbc="${12}" -v cbt="${13}" -v cbc="${16}" -v n=100000 'BEGIN {
+		knc = kc - kbc; if (knc < 0) knc = 0; cnc = cc - cbc; if (cnc < 0) cnc = 0;
 		kn = kt - kb; if (kn < 0.001) kn = 0.001; cn = ct - cbt;
 		if (cl == n) {
-			cs = sprintf("%.2f s (%.2f s)", ct, cc); cns = sprintf("%.2f s", cn);
+			cs = sprintf("%.2f s (%.2f s)", ct, cc); cns = sprintf("%.2f s (%.2f s)", cn, cnc);
 			rl = sprintf("%.0fx", cn / kn); rt = sprintf("%.1fx", ct / kt);
 		} else if (cl > 0 && cn > 0) {
 			est = cn * n / cl;
@@ -83,5 +84,5 @@ for form in "" "-s kdx_fixture_item.value" "-S kdx_fixture_item.value"; do
 		} else {
 			cs = "failed"; cns = "-"; rl = "-"; rt = "-";
 		}
-		printf "| %s | %.2f s (%.2f s) | %.3f s | %s | %s | %d / %d | %s | %s |\n", f, kt, kc, kn, cs, cns, kl, cl, rl, rt }'
+		printf "| %s | %.2f s (%.2f s) | %.3f s (%.2f s) | %s | %s | %d / %d | %s | %s |\n", f, kt, kc, kn, knc, cs, cns, kl, cl, rl, rt }'
 done

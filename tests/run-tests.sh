@@ -11,6 +11,8 @@
 #   KDX_FIXTURE_DIR  fixture cache (default /var/cache/kdx/fixtures)
 #   KDX_FIXTURES     explicit fixture directories (overrides the cache)
 #   KDX_FORMATS      restrict to these dump formats (e.g. "elf kdump")
+#   KDX_FIXTURE_NAMES restrict to these fixtures (e.g. "l4-sysrq l5-oops")
+#   KDX_BENCH_FIXTURES=1 also run on benchmark-only fixtures (l4-threads5k)
 #   KDX_TEST_TIMEOUT seconds per test script and dump (default 600)
 # A test prints TAP-like "ok - NAME" / "not ok - NAME" lines, or just exits 0
 # (one pass) or non-zero (one failure); exit status 77 means skipped (counted
@@ -115,6 +117,9 @@ if [ $MODE != unit ]; then
 	shopt -u nullglob
 	for fx in "${FIXDIRS[@]}"; do
 		name=$(basename "$fx")
+		if [ -n "${KDX_FIXTURE_NAMES:-}" ]; then
+			case " $KDX_FIXTURE_NAMES " in *" $name "*) ;; *) continue ;; esac
+		fi
 		for fmt in $(fixture_formats "$fx"); do
 			if [ -n "${KDX_FORMATS:-}" ]; then
 				case " $KDX_FORMATS " in *" $fmt "*) ;; *) continue ;; esac

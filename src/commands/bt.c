@@ -246,6 +246,19 @@ static const char *stack_label(const char *name)
 	return name;
 }
 
+/* -l: "    file.c: LINE" of ADDR (nothing when the debug info has no line). */
+static void print_line(struct kdx_session *s, uint64_t addr)
+{
+	const char *file;
+	int line;
+	struct kdx_error *err = kdx_addr_to_line(s, addr, &file, &line);
+
+	if (!err)
+		fprintf(s->out, "    %s: %d\n", file, line);
+	else
+		kdx_error_destroy(err);
+}
+
 struct bt_result {
 	struct kdx_frame *frames;
 	size_t n;
@@ -313,6 +326,8 @@ static void print_frames(struct kdx_session *s, const struct kdx_task *t, const 
 		if (f->is_exception) {
 			format_func(s, f->pc, f->pc, 1, o->hex_off, name, sizeof(name), &mod);
 			fprintf(s->out, "    [exception RIP: %s]\n", name);
+			if (o->l)
+				print_line(s, f->pc);
 			if (f->regs_valid)
 				print_regs(s, f->regs);
 			else
@@ -328,15 +343,8 @@ static void print_frames(struct kdx_session *s, const struct kdx_task *t, const 
 			if (f->from_scan)
 				fprintf(s->out, " (found by stack scan: no ORC data)");
 			fprintf(s->out, "\n");
-			if (o->l) {
-				const char *file;
-				int line;
-				struct kdx_error *err = kdx_addr_to_line(s, lookup, &file, &line);
-				if (!err)
-					fprintf(s->out, "    %s: %d\n", file, line);
-				else
-					kdx_error_destroy(err);
-			}
+			if (o->l)
+				print_line(s, lookup);
 		}
 		if (o->f && !f->is_exception && f->cfa > f->sp && f->cfa - f->sp <= 0x10000)
 			dump_words(s, t, f->sp + 8, f->cfa, o->F);

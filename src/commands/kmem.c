@@ -353,9 +353,13 @@ static struct kdx_error *show_address(struct kdx_session *s, const char *arg)
 		said = 1;
 	}
 
-	/* The page. */
-	uint64_t page, pfn;
-	if (ok(kdx_page_from_addr(s, addr, &page, &pfn))) {
+	/* The page (ADDR itself may be a struct page in vmemmap). */
+	uint64_t page, pfn, vmemmap, spsz, max_pfn;
+	int is_page = ok(kdx_page_geometry(s, &vmemmap, NULL, &spsz, &max_pfn)) &&
+		      addr >= vmemmap && addr < vmemmap + max_pfn * spsz;
+	if (is_page)
+		page = vmemmap + (addr - vmemmap) / spsz * spsz;
+	if (is_page || ok(kdx_page_from_addr(s, addr, &page, &pfn))) {
 		struct kdx_page_info pi;
 		if (!(err = kdx_page_read(s, page, &pi))) {
 			if (said)

@@ -62,7 +62,7 @@ static struct kdx_error *print_percpu_listing(struct kdx_session *s, const char 
 					      struct kdx_value *v)
 {
 	int n = kdx_cpu_count(s);
-	char *decl = kdx_type_to_string(v->type, name);
+	char *decl = kdx_type_c_string(v->type, name);
 
 	fprintf(s->out, "PER-CPU DATA TYPE:\n  %s;\nPER-CPU ADDRESSES:\n", decl ? decl : name);
 	free(decl);
@@ -162,7 +162,11 @@ static struct kdx_error *cmd_p(struct kdx_session *s, int argc, char **argv)
 	const char *slash = strchr(name, '/');
 	int i = 1;
 
-	if (!strcmp(name, "px") || (slash && slash[1] == 'x'))
+	/* p/x is gdb's print/x (numbers only); p -x and px only change the
+	 * radix, as in crash */
+	if (slash && slash[1] == 'x')
+		flags |= KDX_FMT_RAW_HEX;
+	else if (!strcmp(name, "px"))
 		flags |= KDX_FMT_HEX;
 	else if (!strcmp(name, "pd") || (slash && slash[1] == 'd'))
 		flags |= KDX_FMT_DEC;
@@ -212,7 +216,8 @@ const struct kdx_command kdx_cmd_p = {
 "  :CPUSPEC    for per-CPU variables: \":1\", \":1,3,5-7\", \":a\" (all CPUs),\n"
 "              \":\" (the context task's CPU). Every per-CPU variable in the\n"
 "              expression is taken on that CPU.\n"
-"  -x, /x, px  hexadecimal output;  -d, /d, pd  decimal (default: set radix)\n"
+"  -x, px      hexadecimal radix;  -d, pd  decimal radix (default: set radix)\n"
+"  p/x         gdb's print/x: every number in hex, no <symbol>, no strings\n"
 "\n"
 "  A per-CPU variable given alone prints its type and per-CPU addresses.\n"
 "  Examples:  p jiffies    p/x init_task.pid    p init_task.comm\n"

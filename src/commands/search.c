@@ -69,11 +69,7 @@ static void scan_block(struct search *sr, uint64_t addr, const unsigned char *p,
 				continue;
 			if (addr + i < lo || addr + i >= hi)
 				continue;
-			/* print the string as found, up to a NUL or 64 bytes */
-			fprintf(out, "%llx: ", (unsigned long long)(addr + i));
-			for (size_t k = i; k < len && k < i + 64 && p[k] >= 0x20 && p[k] < 0x7f; k++)
-				fputc(p[k], out);
-			fputc('\n', out);
+			fprintf(out, "%llx: %s\n", (unsigned long long)(addr + i), sr->str);
 			sr->hits++;
 		}
 		return;

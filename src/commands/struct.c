@@ -48,6 +48,13 @@ static struct kdx_error *find_aggregate(struct kdx_session *s, const char *kind,
 			}
 		}
 		kdx_error_destroy(err);
+		const char *other = !strcmp(kind, "union") ? "struct" : "union";
+		snprintf(full, sizeof(full), "%s %s", other, name);
+		err = kdx_type_find(s->types, full, &t);
+		if (!err)
+			return kdx_error_create(KDX_ERR_NOT_FOUND, "%s is a %s, not a %s: use %s %s (or *%s)",
+						name, other, kind, other, name, name);
+		kdx_error_destroy(err);
 		return kdx_error_create(KDX_ERR_NOT_FOUND, "no %s \"%s\" in vmlinux or loaded modules "
 					"(mod -s MODULE loads a module's types)", kind, name);
 	}
@@ -98,11 +105,8 @@ static struct kdx_error *print_member_decls(struct kdx_session *s, struct kdx_ty
 			return err;
 		const char *leaf = strrchr(members[i], '.');
 		leaf = leaf ? leaf + 1 : members[i];
-		char *decl = kdx_type_to_string(mt, leaf);
-		uint64_t off = bitoff / 8;
-		struct kdx_type *bmt = kdx_value_type_bare(mt);
-		if (bitsize && bmt && bmt->size)   /* the storage unit, as pahole */
-			off = bitoff / (8 * bmt->size) * bmt->size;
+		char *decl = kdx_type_c_string(mt, leaf);
+		uint64_t off = bitoff / 8;     /* bit fields: the byte of the first bit, as crash */
 		if (offsets)
 			fprintf(s->out, hex ? "  [0x%llx] %s" : "  [%llu] %s", (unsigned long long)off,
 				decl ? decl : leaf);
@@ -134,7 +138,7 @@ static struct kdx_error *print_object(struct kdx_session *s, const char *kind, s
 				if ((err = kdx_type_member(s->types, t, members[i], &mt, &bo, &bs)))
 					return err;
 				const char *leaf = strrchr(members[i], '.');
-				char *decl = kdx_type_to_string(mt, leaf ? leaf + 1 : members[i]);
+				char *decl = kdx_type_c_string(mt, leaf ? leaf + 1 : members[i]);
 				fprintf(s->out, "  [%llx] %s;\n", (unsigned long long)(addr + bo / 8),
 					decl ? decl : members[i]);
 				free(decl);

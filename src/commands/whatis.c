@@ -72,7 +72,15 @@ static struct kdx_error *whatis(struct kdx_session *s, const char *text, int off
 		unsigned flags;
 		err = kdx_variable_lookup(s, text, &t, &addr, &flags);
 		if (!err && t) {
-			char *decl = kdx_type_to_string(t, text);
+			/* the value's type has array sizes the declaration left out */
+			struct kdx_value sv;
+			struct kdx_error *verr = kdx_value_symbol(s, text, &sv);
+			if (!verr) {
+				t = sv.type;
+				kdx_value_release(&sv);
+			}
+			kdx_error_destroy(verr);
+			char *decl = kdx_type_c_string(t, text);
 			fprintf(s->out, "%s;\n", decl ? decl : text);
 			free(decl);
 			return NULL;
@@ -102,8 +110,8 @@ static struct kdx_error *whatis(struct kdx_session *s, const char *text, int off
 	/* an expression */
 	if ((err = kdx_eval_expr(s, text, &v)))
 		return err;
-	char *decl = kdx_type_to_string(v.type, NULL);
-	fprintf(s->out, "type = %s%s\n", decl ? decl : "?", v.bit_size ? " (bit field)" : "");
+	char *decl = kdx_type_c_string(v.type, NULL);
+	fprintf(s->out, "%s%s\n", decl ? decl : "?", v.bit_size ? " (bit field)" : "");
 	free(decl);
 	kdx_value_release(&v);
 	return NULL;
@@ -135,7 +143,7 @@ const struct kdx_command kdx_cmd_whatis = {
 "  whatis SYMBOL        its declaration: \"struct task_struct init_task;\"\n"
 "  whatis TYPE          the definition and SIZE: struct list_head, task_struct\n"
 "                       (a bare struct/union/enum tag), pid_t, unsigned long *\n"
-"  whatis EXPRESSION    \"type = char [16]\" (whatis init_task.comm)\n"
+"  whatis EXPRESSION    its type: \"char [16]\" (whatis init_task.comm)\n"
 "  -o                   with member offsets, as struct -o\n",
 	.run = cmd_whatis,
 };

@@ -300,6 +300,17 @@ struct kdx_error *kdx_list_walk(struct kdx_session *s, const struct kdx_list_wal
 	return err;
 }
 
+static int is_identifier(const char *t)
+{
+	if (!(*t == '_' || (*t >= 'a' && *t <= 'z') || (*t >= 'A' && *t <= 'Z')))
+		return 0;
+	for (t++; *t; t++)
+		if (!(*t == '_' || *t == '.' || (*t >= 'a' && *t <= 'z') || (*t >= 'A' && *t <= 'Z') ||
+		      (*t >= '0' && *t <= '9')))
+			return 0;
+	return 1;
+}
+
 struct kdx_error *kdx_resolve_address(struct kdx_session *s, const char *text,
 				      uint64_t *addr, struct kdx_type **type)
 {
@@ -317,6 +328,25 @@ struct kdx_error *kdx_resolve_address(struct kdx_session *s, const char *text,
 		/* "bad", "add": a symbol of that name wins, as in crash */
 		if (!kdx_symbol_by_name(s->symtab, text, NULL))
 			return kdx_parse_u64(text, 1, addr);
+	}
+	/* A bare symbol means its address, as in crash (`list -H kdx_fixture_list`),
+	 * even for a pointer variable or a symbol without debuginfo; the
+	 * expression evaluator only adds the object's type when it knows it. */
+	if (is_identifier(text)) {
+		if ((err = kdx_symbol_lookup(s, text, addr))) {
+			kdx_error_destroy(err);
+		} else {
+			if ((err = kdx_eval_expr(s, text, &v))) {
+				kdx_error_destroy(err);
+				return NULL;
+			}
+			struct kdx_type *t = v.type ? kdx_type_unqualified(v.type) : NULL;
+			if (v.is_lvalue && v.addr == *addr && t &&
+			    (t->kind == KDX_TYPE_STRUCT || t->kind == KDX_TYPE_UNION))
+				*type = t;
+			kdx_value_release(&v);
+			return NULL;
+		}
 	}
 	if ((err = kdx_eval_expr(s, text, &v))) {
 		/* A symbol the expression evaluator does not know (no debuginfo). */

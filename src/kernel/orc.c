@@ -24,6 +24,7 @@
 
 struct orc_table {
 	uint64_t start, end;              /* text range covered (runtime) */
+	uint64_t init_start, init_end;    /* a module's init text (0, 0: none) */
 	size_t n;
 	uint64_t *ip;                     /* sorted runtime IPs */
 	unsigned char *raw;               /* n * layout.size bytes */
@@ -269,6 +270,7 @@ out:
 /* Module ORC: walk `modules`, read each module's text range and arch ORC tables. */
 struct mod_offsets {
 	struct kdx_kfield list, text_base, text_size, orc_ip, orc, num;
+	struct kdx_kfield init_base, init_size;   /* optional */
 	int mem_layout;       /* 6.4+: mem[MOD_TEXT] instead of core_layout */
 };
 
@@ -324,6 +326,16 @@ static int mod_visit(struct kdx_session *s, uint64_t mod, uint64_t node, void *a
 	}
 	t.start = base;
 	t.end = base + size;
+	/* Init text (a crash in module_init): its ORC is in the same table. */
+	uint64_t ib = 0, is = 0;
+	if (w->o->init_base.ok && w->o->init_size.ok &&
+	    !(err = kdx_read_uint(s, mod + w->o->init_base.off, 8, &ib)) &&
+	    !(err = kdx_read_uint(s, mod + w->o->init_size.off, w->o->init_size.size, &is)) && ib && is) {
+		t.init_start = ib;
+		t.init_end = ib + is;
+	}
+	if (err)
+		kdx_error_destroy(err);
 	if (c->nmods == w->cap) {
 		size_t ncap = w->cap ? 2 * w->cap : 16;
 		struct orc_table *m = realloc(c->mods, ncap * sizeof(*m));
@@ -354,6 +366,12 @@ static void modules_load(struct kdx_session *s, struct orc_cache *c)
 		/* 6.4+: struct module_memory mem[MOD_TEXT = 0] */
 		kdx_kmember_opt(s, "module", "mem[0].base", &o.text_base);
 		kdx_kmember_opt(s, "module", "mem[0].size", &o.text_size);
+		/* MOD_INIT_TEXT follows MOD_TEXT, MOD_DATA, MOD_RODATA, MOD_RO_AFTER_INIT */
+		kdx_kmember_opt(s, "module", "mem[4].base", &o.init_base);
+		kdx_kmember_opt(s, "module", "mem[4].size", &o.init_size);
+	} else {
+		kdx_kmember_opt(s, "module", "init_layout.base", &o.init_base);
+		kdx_kmember_opt(s, "module", "init_layout.text_size", &o.init_size);
 	}
 	kdx_kmember_opt(s, "module", "arch.orc_unwind_ip", &o.orc_ip);
 	kdx_kmember_opt(s, "module", "arch.orc_unwind", &o.orc);
@@ -398,6 +416,11 @@ static struct orc_cache *orc_get(struct kdx_session *s, struct kdx_error **errp)
 	return c;
 }
 
+static int table_covers(const struct orc_table *t, uint64_t ip)
+{
+	return (ip >= t->start && ip < t->end) || (ip >= t->init_start && ip < t->init_end);
+}
+
 /* Index of the last entry with ip <= IP, or -1. */
 static long table_search(const struct orc_table *t, uint64_t ip)
 {
@@ -433,7 +456,7 @@ struct kdx_error *kdx_orc_find(struct kdx_session *s, uint64_t ip, struct kdx_or
 		if (!c->mods_loaded)
 			modules_load(s, c);
 		for (size_t i = 0; i < c->nmods; i++)
-			if (ip >= c->mods[i].start && ip < c->mods[i].end) {
+			if (table_covers(&c->mods[i], ip)) {
 				t = &c->mods[i];
 				break;
 			}
@@ -467,7 +490,7 @@ int kdx_orc_module_text(struct kdx_session *s, uint64_t addr)
 	if (!c->mods_loaded)
 		modules_load(s, c);
 	for (size_t i = 0; i < c->nmods; i++)
-		if (addr >= c->mods[i].start && addr < c->mods[i].end)
+		if (table_covers(&c->mods[i], addr))
 			return 1;
 	return 0;
 }

@@ -23,37 +23,60 @@ struct kdx_error *kdx_rbtree_walk(struct kdx_session *s, uint64_t node,
 				  int (*fn)(struct kdx_session *s, uint64_t node, void *arg),
 				  void *arg, uint64_t *count)
 {
-	struct kdx_kfield left, right;
+	struct kdx_kfield parent, left, right;
 	struct kdx_error *err;
-	uint64_t stack[RB_MAX_DEPTH];
+	struct { uint64_t node, right; } stack[RB_MAX_DEPTH];
 	int depth = 0;
-	uint64_t n = 0, dummy;
+	uint64_t n = 0, dummy, expect = 0;
+	unsigned char buf[64];
 
 	if (!count)
 		count = &dummy;
 	*count = 0;
-	if ((err = kdx_kmember(s, "rb_node", "rb_left", &left)) ||
+	if ((err = kdx_kmember(s, "rb_node", "__rb_parent_color", &parent)) ||
+	    (err = kdx_kmember(s, "rb_node", "rb_left", &left)) ||
 	    (err = kdx_kmember(s, "rb_node", "rb_right", &right)))
 		return err;
+	uint64_t len = left.off > right.off ? left.off + 8 : right.off + 8;
+	if (parent.off + 8 > len)
+		len = parent.off + 8;
+	if (len > sizeof(buf))
+		return kdx_error_create(KDX_ERR_UNSUPPORTED, "rbtree: struct rb_node of %llu bytes?",
+					(unsigned long long)len);
 	uint64_t cur = node;
 	for (;;) {
+		/* Down the left spine. Every node but the root must name the
+		 * node we came from as its parent: that catches cycles and
+		 * cross-links of a corrupt tree. */
 		while (cur) {
 			if (depth == RB_MAX_DEPTH) {
 				*count = n;
 				return kdx_error_create(KDX_ERR_INVALID,
-					"rbtree: deeper than %d at node %llx: the tree is corrupt or loops",
+					"rbtree: deeper than %d at node %llx: the tree is corrupt",
 					RB_MAX_DEPTH, (unsigned long long)cur);
 			}
-			stack[depth++] = cur;
-			if ((err = kdx_read_u64(s, cur + left.off, &cur))) {
+			if ((err = kdx_read(s, cur, buf, len))) {
 				*count = n;
-				return kdx_error_prefix(err, "rbtree: rb_left of node %llx",
-							(unsigned long long)stack[depth - 1]);
+				return kdx_error_prefix(err, "rbtree: node %llx", (unsigned long long)cur);
 			}
+			uint64_t p = kdx_get_uint(buf + parent.off, 8) & ~3ULL;
+			if (expect && p != expect) {
+				*count = n;
+				return kdx_error_create(KDX_ERR_INVALID,
+					"rbtree: node %llx is linked from %llx but its parent is %llx "
+					"(a corrupt tree or a cycle)", (unsigned long long)cur,
+					(unsigned long long)expect, (unsigned long long)p);
+			}
+			stack[depth].node = cur;
+			stack[depth].right = kdx_get_uint(buf + right.off, 8);
+			depth++;
+			expect = cur;
+			cur = kdx_get_uint(buf + left.off, 8);
 		}
 		if (!depth)
 			break;
-		cur = stack[--depth];
+		depth--;
+		cur = stack[depth].node;
 		if (++n > MAX_ENTRIES || kdx_interrupted(s)) {
 			*count = n - 1;
 			return kdx_error_create(n > MAX_ENTRIES ? KDX_ERR_INVALID : KDX_ERR_INTERRUPTED,
@@ -61,11 +84,8 @@ struct kdx_error *kdx_rbtree_walk(struct kdx_session *s, uint64_t node,
 		}
 		if (fn && fn(s, cur, arg))
 			break;
-		if ((err = kdx_read_u64(s, cur + right.off, &cur))) {
-			*count = n;
-			return kdx_error_prefix(err, "rbtree: rb_right of node %llx",
-						(unsigned long long)stack[depth]);
-		}
+		expect = cur;
+		cur = stack[depth].right;
 	}
 	*count = n;
 	return NULL;
@@ -180,9 +200,12 @@ out:
  * aligned) with the node type in bits 3..6 (MAPLE_NODE_TYPE_SHIFT 3,
  * MAPLE_NODE_TYPE_MASK 0xf) and the xarray internal tag 10 in bits 0..1;
  * the root is a node if xa_is_node(ma_root). Types come from DWARF's
- * enum maple_type. A range node's slot i covers [pivot[i-1]+1, pivot[i]];
- * the last used slot's pivot is the node's max, a zero pivot past slot 0
- * ends the data, and the slot after the last pivot runs to the node's max. */
+ * enum maple_type. A range node's slot i covers [pivot[i-1]+1, pivot[i]],
+ * where a zero pivot past slot 0, or a slot past the last pivot, means the
+ * node's max (mas_logical_pivot()). The last used slot (ma_data_end()):
+ * for arange_64 nodes the metadata's end; for range/leaf nodes the last
+ * pivot slot if it holds the max, all slots if it holds something else,
+ * else the metadata's end. */
 
 #define MAPLE_NODE_MASK 255ULL
 
@@ -196,6 +219,8 @@ struct mt_walk {
 	uint64_t dense_slot_off, dense_nslots;
 	uint64_t r_piv_off, r_npiv, r_slot_off;
 	uint64_t a_piv_off, a_npiv, a_slot_off;
+	int have_meta;
+	uint64_t r_meta_end, a_meta_end;   /* offsets of the metadata's end byte */
 	unsigned char *bufs[MT_MAX_DEPTH];
 	int stop;
 };
@@ -245,21 +270,36 @@ static struct kdx_error *mt_node_walk(struct mt_walk *w, uint64_t enode, uint64_
 					(unsigned long long)node, type);
 	}
 	int leaf = type == w->t_leaf64;
-	uint64_t lo = min;
-	for (uint64_t i = 0; i <= npiv && !w->stop; i++) {
-		uint64_t hi;
-		if (i < npiv) {
-			hi = kdx_get_uint(buf + piv_off + 8 * i, 8);
-			if (hi == 0 && i > 0)
-				break;           /* end of data */
-			if (hi > max || hi < lo)
-				return kdx_error_create(KDX_ERR_INVALID,
-					"maple tree: node %llx: pivot[%llu] = %llx outside [%llx, %llx]",
-					(unsigned long long)node, (unsigned long long)i,
-					(unsigned long long)hi, (unsigned long long)lo, (unsigned long long)max);
+	uint64_t end = npiv;   /* index of the last used slot */
+	if (w->have_meta) {
+		if (type == w->t_arange64) {
+			end = buf[w->a_meta_end];
 		} else {
+			uint64_t last = kdx_get_uint(buf + piv_off + 8 * (npiv - 1), 8);
+			if (!last)
+				end = buf[w->r_meta_end];
+			else if (last == max)
+				end = npiv - 1;
+		}
+		if (end > npiv)
+			return kdx_error_create(KDX_ERR_INVALID,
+				"maple tree: node %llx: metadata end %llu beyond %llu slots",
+				(unsigned long long)node, (unsigned long long)end,
+				(unsigned long long)npiv + 1);
+	}
+	uint64_t lo = min;
+	for (uint64_t i = 0; i <= end && !w->stop; i++) {
+		uint64_t hi = i < npiv ? kdx_get_uint(buf + piv_off + 8 * i, 8) : max;
+		if (hi == 0 && i > 0) {
+			if (!w->have_meta)
+				break;   /* without metadata a zero pivot ends the data */
 			hi = max;
 		}
+		if (hi > max || hi < lo)
+			return kdx_error_create(KDX_ERR_INVALID,
+				"maple tree: node %llx: pivot[%llu] = %llx outside [%llx, %llx]",
+				(unsigned long long)node, (unsigned long long)i,
+				(unsigned long long)hi, (unsigned long long)lo, (unsigned long long)max);
 		uint64_t e = kdx_get_uint(buf + slot_off + 8 * i, 8);
 		if (leaf) {
 			if ((err = mt_emit(w, lo, hi, e)))
@@ -325,7 +365,12 @@ struct kdx_error *kdx_maple_walk(struct kdx_session *s, uint64_t mt,
 	if ((err = kdx_kmember(s, "maple_node", "ma64.slot", &f)))
 		return err;
 	w.a_slot_off = f.off;
-	if (w.node_size > 4096)
+	struct kdx_kfield rm, am;
+	kdx_kmember_opt(s, "maple_node", "mr64.meta.end", &rm);
+	kdx_kmember_opt(s, "maple_node", "ma64.meta.end", &am);
+	w.have_meta = rm.ok && am.ok;
+	w.r_meta_end = rm.off, w.a_meta_end = am.off;
+	if (w.node_size > 4096 || (w.have_meta && (rm.off >= w.node_size || am.off >= w.node_size)))
 		return kdx_error_create(KDX_ERR_INVALID, "maple tree: struct maple_node of %llu bytes?",
 					(unsigned long long)w.node_size);
 

@@ -641,6 +641,10 @@ struct kdx_error *kdx_dwindex_open(const char *path, const uint8_t *build_id, si
 	for (int i = 0; i < NTHREADS; i++)
 		if (started[i])
 			pthread_join(th[i], NULL);
+	/* A thread that could not be started: do its share here. */
+	for (int i = 1; i < NTHREADS; i++)
+		if (!started[i])
+			scan_thread(&bs[i]);
 	for (int i = 0; i < NTHREADS && !err; i++)
 		if (bs[i].err)
 			err = bs[i].err;

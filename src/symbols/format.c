@@ -14,9 +14,10 @@
  *     pad = '\000' <repeats 15 times>
  *   }
  *
- * gdb's conventions kept: runs of more than REPEAT_THRESHOLD equal elements
- * collapse to "<repeats N times>", at most PRINT_ELEMENTS elements of an
- * array are shown, a char array's final NUL is not printed.
+ * gdb's conventions as crash sets them: at most PRINT_ELEMENTS elements of
+ * an array are shown, a char array's final NUL is not printed, and runs of
+ * equal elements are printed in full (crash turns gdb's "<repeats N times>"
+ * off; KDX_FMT_REPEATS turns it back on for runs over REPEAT_THRESHOLD).
  *
  * The value's bytes are read once (kdx_value_fetch) and formatted from the
  * buffer; only pointed-to strings cause further reads.
@@ -42,11 +43,52 @@ struct fmt {
 	unsigned flags;
 	int hex;
 	int oneline;
+	int repeats;            /* collapse runs: "<repeats N times>" */
+	int raw;                /* print/x: numbers only */
 };
 
 static struct kdx_type *bare(struct kdx_type *t)
 {
 	return kdx_value_type_bare(t);
+}
+
+/* ------------------------------------------------------ C type spelling */
+
+/* DWARF names base types "long unsigned int"; gdb (and so crash) prints
+ * "unsigned long". Rewrite them in place, whole words only. */
+static void c_spelling(char *s)
+{
+	static const char *const from[] = {
+		"long long unsigned int", "long long int", "long unsigned int",
+		"short unsigned int", "long int", "short int", NULL,
+	};
+	static const char *const to[] = {
+		"unsigned long long", "long long", "unsigned long",
+		"unsigned short", "long", "short",
+	};
+	for (int k = 0; from[k]; k++) {
+		size_t fl = strlen(from[k]), tl = strlen(to[k]);
+		char *p = s;
+		while ((p = strstr(p, from[k]))) {
+			int start_ok = p == s || !(isalnum((unsigned char)p[-1]) || p[-1] == '_');
+			int end_ok = !(isalnum((unsigned char)p[fl]) || p[fl] == '_');
+			if (!start_ok || !end_ok) {
+				p++;
+				continue;
+			}
+			memcpy(p, to[k], tl);   /* TO is never longer than FROM */
+			memmove(p + tl, p + fl, strlen(p + fl) + 1);
+			p += tl;
+		}
+	}
+}
+
+char *kdx_type_c_string(struct kdx_type *t, const char *name)
+{
+	char *s = kdx_type_to_string(t, name);
+	if (s)
+		c_spelling(s);
+	return s;
 }
 
 static void complete(struct fmt *f, struct kdx_type *t)
@@ -101,7 +143,8 @@ static void put_char_escaped(struct fmt *f, unsigned char c, char q)
 
 /* gdb-style char array: "abc", '\000' <repeats 60 times>. If STOP_AT_NUL
  * (char pointers), the string ends at the first NUL. */
-static void put_chars(struct fmt *f, const unsigned char *p, size_t n, int truncated)
+static void put_chars_limit(struct fmt *f, const unsigned char *p, size_t n, int truncated,
+			    size_t limit)
 {
 	size_t i = 0, shown = 0;
 	int in_quote = 0, any = 0;
@@ -110,11 +153,11 @@ static void put_chars(struct fmt *f, const unsigned char *p, size_t n, int trunc
 		put(f, "\"\"");
 		return;
 	}
-	while (i < n && shown < PRINT_ELEMENTS) {
+	while (i < n && shown < limit) {
 		size_t run = 1;
 		while (i + run < n && p[i + run] == p[i])
 			run++;
-		if (run > REPEAT_THRESHOLD) {
+		if (f->repeats && run > REPEAT_THRESHOLD) {
 			if (in_quote)
 				put(f, "\"");
 			if (any)
@@ -145,10 +188,15 @@ static void put_chars(struct fmt *f, const unsigned char *p, size_t n, int trunc
 		put(f, "...");
 }
 
+static void put_chars(struct fmt *f, const unsigned char *p, size_t n, int truncated)
+{
+	put_chars_limit(f, p, n, truncated, PRINT_ELEMENTS);
+}
+
 static void put_int(struct fmt *f, struct kdx_type *t, uint64_t u)
 {
 	t = bare(t);
-	if (t->is_bool) {
+	if (t->is_bool && !f->raw) {
 		put(f, u ? "true" : "false");
 		return;
 	}
@@ -161,7 +209,7 @@ static void put_int(struct fmt *f, struct kdx_type *t, uint64_t u)
 		kdx_strbuf_printf(&f->out, "%lld", (long long)u);
 	else
 		kdx_strbuf_printf(&f->out, "%llu", (unsigned long long)u);
-	if (t->is_char && t->size == 1 && !f->oneline) {
+	if (t->is_char && t->size == 1 && !f->oneline && !f->raw) {
 		put(f, " '");
 		put_char_escaped(f, (unsigned char)u, '\'');
 		put(f, "'");
@@ -208,7 +256,7 @@ static void put_pointer(struct fmt *f, struct kdx_type *t, uint64_t u)
 	struct kdx_type *tg = t->target ? bare(t->target) : NULL;
 
 	kdx_strbuf_printf(&f->out, "0x%llx", (unsigned long long)u);
-	if (f->oneline || !u)
+	if (f->oneline || f->raw || !u)
 		return;
 	if (tg && tg->kind == KDX_TYPE_INT && tg->is_char && tg->size == 1) {
 		char buf[PRINT_ELEMENTS + 2];
@@ -281,7 +329,7 @@ static void fmt_struct(struct fmt *f, struct kdx_type *t, const unsigned char *b
 
 	complete(f, t);
 	if (!t->nmembers) {
-		put(f, "{}");
+		put(f, f->oneline ? "{}" : "{<No data fields>}");
 		return;
 	}
 	put(f, f->oneline ? "{" : "{\n");
@@ -302,10 +350,16 @@ static void fmt_array(struct fmt *f, struct kdx_type *t, const unsigned char *bu
 	uint64_t es = et ? et->size : 0;
 	uint64_t n = t->nelem;
 
-	if (et && !t->nelem_known && et->kind == KDX_TYPE_INT && et->is_char && es == 1 &&
+	if (et && (!t->nelem_known || !t->nelem) && et->kind == KDX_TYPE_INT && et->is_char && es == 1 &&
 	    has_addr && f->s) {
-		/* char x[] (size unknown to DWARF): the C string there */
-		char sbuf[PRINT_ELEMENTS + 2];
+		/* char x[] (size unknown to DWARF): the C string there; as a
+		 * member, gdb shows where it is first: 0x... <sym+off> "..." */
+		char sbuf[4096];
+		if (ind > 0 && !f->oneline) {
+			kdx_strbuf_printf(&f->out, "0x%llx", (unsigned long long)addr);
+			put_symbol_suffix(f, addr, 1);
+			put(f, " ");
+		}
 		struct kdx_error *err = kdx_read_cstr(f->s, addr, sbuf, sizeof(sbuf));
 		if (err) {
 			kdx_error_destroy(err);
@@ -313,20 +367,23 @@ static void fmt_array(struct fmt *f, struct kdx_type *t, const unsigned char *bu
 					  (unsigned long long)addr);
 			return;
 		}
-		put_chars(f, (const unsigned char *)sbuf, strlen(sbuf), strlen(sbuf) >= PRINT_ELEMENTS);
+		put_chars_limit(f, (const unsigned char *)sbuf, strlen(sbuf), strlen(sbuf) + 1 >= sizeof(sbuf),
+				(size_t)-1);
 		return;
 	}
 	if (!et || !t->nelem_known || !es) {
 		/* flexible array member: show where it starts */
-		if (has_addr)
+		if (has_addr) {
 			kdx_strbuf_printf(&f->out, "0x%llx", (unsigned long long)addr);
-		else
+			if (!f->oneline)
+				put_symbol_suffix(f, addr, 1);
+		} else
 			put(f, "{}");
 		return;
 	}
 	if (n * es > avail)
 		n = avail / es;
-	if (et->kind == KDX_TYPE_INT && et->is_char && es == 1) {
+	if (et->kind == KDX_TYPE_INT && et->is_char && es == 1 && !f->raw) {
 		if (f->oneline) {
 			size_t len = strnlen((const char *)buf, n);
 			put_chars(f, buf, len, 0);
@@ -340,7 +397,8 @@ static void fmt_array(struct fmt *f, struct kdx_type *t, const unsigned char *bu
 			put(f, "\"\"");
 			return;
 		}
-		put_chars(f, buf, len, n < t->nelem);
+		/* char arrays print whole, as crash shows them */
+		put_chars_limit(f, buf, len, n < t->nelem, (size_t)-1);
 		return;
 	}
 	int aggregate = et->kind == KDX_TYPE_STRUCT || et->kind == KDX_TYPE_UNION ||
@@ -355,7 +413,7 @@ static void fmt_array(struct fmt *f, struct kdx_type *t, const unsigned char *bu
 			put(f, ", ");
 		fmt_any(f, t->target, buf + i * es, avail - i * es, addr + i * es, has_addr, 0, 0,
 			aggregate ? ind + 2 : ind);
-		if (run > REPEAT_THRESHOLD && !f->oneline) {
+		if (f->repeats && run > REPEAT_THRESHOLD && !f->oneline) {
 			kdx_strbuf_printf(&f->out, " <repeats %llu times>", (unsigned long long)run);
 			i += run;
 			shown += REPEAT_THRESHOLD;
@@ -415,7 +473,7 @@ static void fmt_any(struct fmt *f, struct kdx_type *type, const unsigned char *b
 		fmt_array(f, t, buf, avail, addr, has_addr, ind);
 		return;
 	case KDX_TYPE_FUNCTION: {
-		char *tn = kdx_type_to_string(type, NULL);
+		char *tn = kdx_type_c_string(type, NULL);
 		kdx_strbuf_printf(&f->out, "{%s} 0x%llx", tn ? tn : "function", (unsigned long long)addr);
 		free(tn);
 		put_symbol_suffix(f, addr, 1);
@@ -441,7 +499,10 @@ struct kdx_error *kdx_value_format(struct kdx_session *s, const struct kdx_value
 	if (!t)
 		return kdx_error_create(KDX_ERR_INVALID, "value has no type");
 	f.oneline = !!(flags & KDX_FMT_ONELINE);
-	f.hex = (flags & KDX_FMT_HEX) ? 1 : (flags & KDX_FMT_DEC) ? 0 : (s && s->radix == 16);
+	f.repeats = !!(flags & KDX_FMT_REPEATS);
+	f.raw = !!(flags & KDX_FMT_RAW_HEX);
+	f.hex = (flags & (KDX_FMT_HEX | KDX_FMT_RAW_HEX)) ? 1 : (flags & KDX_FMT_DEC) ? 0 :
+		(s && s->radix == 16);
 	if (t->kind == KDX_TYPE_FUNCTION) {
 		fmt_any(&f, v->type, NULL, 0, v->is_lvalue ? v->addr : v->u, 1, 0, 0, ind);
 		*out = kdx_strbuf_take(&f.out);
@@ -450,7 +511,7 @@ struct kdx_error *kdx_value_format(struct kdx_session *s, const struct kdx_value
 	if ((err = kdx_value_fetch(s, v, &buf, &len)))
 		return err;
 	if ((flags & KDX_FMT_TYPED) && t->kind == KDX_TYPE_POINTER) {
-		char *tn = kdx_type_to_string(v->type, NULL);
+		char *tn = kdx_type_c_string(v->type, NULL);
 		kdx_strbuf_printf(&f.out, "(%s) ", tn ? tn : "void *");
 		free(tn);
 	}
@@ -490,13 +551,10 @@ static void def_line_prefix(struct deffmt *d, int has_off, uint64_t off, int dep
 	}
 }
 
-/* Byte offset shown for member M: bit fields show their storage unit (as
- * gdb's ptype /o and pahole do), not the byte holding the first bit. */
+/* Byte offset shown for member M: for a bit field, the byte that holds its
+ * first bit, as crash shows it (pahole shows the storage unit and the bit). */
 static uint64_t member_offset(const struct kdx_member *m)
 {
-	struct kdx_type *mt = bare(m->type);
-	if (m->bit_size && mt && mt->size)
-		return m->bit_offset / (8 * mt->size) * mt->size;
 	return m->bit_offset / 8;
 }
 
@@ -524,29 +582,32 @@ static int off_width(struct deffmt *d, struct kdx_type *t, uint64_t base, int de
 	return w;
 }
 
-static void def_members(struct deffmt *d, struct kdx_type *t, uint64_t base, int depth)
+/* NO_OFF: inside a named member of an anonymous type ("struct {...} lru_gen;"),
+ * where crash puts the offset on the closing line only. */
+static void def_members(struct deffmt *d, struct kdx_type *t, uint64_t base, int depth, int no_off)
 {
 	complete(&d->f, t);
 	for (size_t i = 0; i < t->nmembers; i++) {
 		const struct kdx_member *m = &t->members[i];
 		struct kdx_type *mt = bare(m->type);
 		uint64_t off = base + member_offset(m);
+		int named = m->name && m->name[0];
 
 		/* Anonymous struct/union types are expanded in place, as ptype does. */
 		if (mt && (mt->kind == KDX_TYPE_STRUCT || mt->kind == KDX_TYPE_UNION) && !mt->name &&
 		    m->type == mt) {
 			def_line_prefix(d, 0, 0, depth);
 			kdx_strbuf_printf(&d->f.out, "%s {\n", mt->kind == KDX_TYPE_STRUCT ? "struct" : "union");
-			def_members(d, mt, off, depth + 1);
-			def_line_prefix(d, 0, 0, depth);
-			if (m->name && m->name[0])
+			def_members(d, mt, off, depth + 1, no_off || named);
+			def_line_prefix(d, named && !no_off, off, depth);
+			if (named)
 				kdx_strbuf_printf(&d->f.out, "} %s;\n", m->name);
 			else
 				put(&d->f, "};\n");
 			continue;
 		}
-		def_line_prefix(d, 1, off, depth);
-		char *decl = kdx_type_to_string(m->type, m->name && m->name[0] ? m->name : NULL);
+		def_line_prefix(d, !no_off, off, depth);
+		char *decl = kdx_type_c_string(m->type, named ? m->name : NULL);
 		put(&d->f, decl ? decl : "?");
 		free(decl);
 		if (m->bit_size)
@@ -571,7 +632,11 @@ struct kdx_error *kdx_type_format_definition_at(struct kdx_session *s, struct kd
 	d.f.hex = (flags & KDX_FMT_HEX) ? 1 : (flags & KDX_FMT_DEC) ? 0 : (s && s->radix == 16);
 	d.offsets = !!(flags & KDX_FMT_OFFSETS);
 	if (t->kind == KDX_TYPE_TYPEDEF) {
-		char *decl = kdx_type_to_string(t->target, t->name);
+		/* crash resolves the chain: "typedef int pid_t;" */
+		struct kdx_type *final = t->target;
+		for (int i = 0; final && final->kind == KDX_TYPE_TYPEDEF && final->target && i < 64; i++)
+			final = final->target;
+		char *decl = kdx_type_c_string(final ? final : t->target, t->name);
 		kdx_strbuf_printf(&d.f.out, "typedef %s;\n", decl ? decl : t->name);
 		free(decl);
 	} else {
@@ -582,11 +647,17 @@ struct kdx_error *kdx_type_format_definition_at(struct kdx_session *s, struct kd
 		if (t->incomplete)
 			return kdx_error_create(KDX_ERR_NOT_FOUND, "%s %s is only declared, not defined, in the loaded debuginfo",
 						t->kind == KDX_TYPE_STRUCT ? "struct" : "union", t->name ? t->name : "");
-		if (d.offsets)
-			d.width = off_width(&d, t, 0, 1) + 3;
+		if (d.offsets) {
+			/* crash: the offset column is as wide as "[SIZE]" plus two */
+			char tmp[40];
+			int w = d.at_address ? 0 : snprintf(tmp, sizeof(tmp), d.f.hex ? "[0x%llx]" : "[%llu]",
+							    (unsigned long long)t->size) + 2;
+			int need = off_width(&d, t, 0, 1);
+			d.width = w > need ? w : need + (d.at_address ? 2 : 0);
+		}
 		kdx_strbuf_printf(&d.f.out, "%s %s%s{\n", t->kind == KDX_TYPE_STRUCT ? "struct" : "union",
 				  t->name ? t->name : "", t->name ? " " : "");
-		def_members(&d, t, 0, 1);
+		def_members(&d, t, 0, 1, 0);
 		put(&d.f, "}\n");
 	} else if (type->kind != KDX_TYPE_TYPEDEF && t->kind == KDX_TYPE_ENUM) {
 		complete(&d.f, t);
@@ -599,7 +670,7 @@ struct kdx_error *kdx_type_format_definition_at(struct kdx_session *s, struct kd
 		}
 		put(&d.f, "}\n");
 	} else if (type->kind != KDX_TYPE_TYPEDEF) {
-		char *decl = kdx_type_to_string(type, NULL);
+		char *decl = kdx_type_c_string(type, NULL);
 		kdx_strbuf_printf(&d.f.out, "type = %s\n", decl ? decl : "?");
 		free(decl);
 	}

@@ -396,6 +396,18 @@ struct kdx_error *kdx_value_symbol(struct kdx_session *s, const char *name, stru
 	if (s->types) {
 		err = kdx_variable_lookup(s, name, &type, &addr, &vflags);
 		if (!err && type) {
+			/* "extern char x[];" declarations leave the size out: the
+			 * ELF symbol knows it (linux_banner is char [204]) */
+			struct kdx_type *b = bare(type);
+			const struct kdx_symbol *sym;
+			if (b->kind == KDX_TYPE_ARRAY && !b->nelem_known && b->target && bare(b->target)->size &&
+			    s->symtab && (sym = kdx_symbol_by_name(s->symtab, name, NULL)) &&
+			    sym->addr == addr && sym->size) {
+				struct kdx_type *fixed = kdx_type_array_of(s->types, b->target,
+									   sym->size / bare(b->target)->size, 1);
+				if (fixed)
+					type = fixed;
+			}
 			kdx_value_lvalue(ret, type, addr);
 			return NULL;
 		}

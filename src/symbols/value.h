@@ -69,6 +69,8 @@ enum {
 	KDX_FMT_NO_NESTED = 8,   /* `$var$`: do not expand nested structs */
 	KDX_FMT_TYPED = 16,      /* top level as gdb's print: "(struct x *) 0x..." */
 	KDX_FMT_OFFSETS = 32,    /* type definitions: "[off]" column (struct -o) */
+	KDX_FMT_REPEATS = 64,    /* gdb's "<repeats N times>" for runs (crash turns it off) */
+	KDX_FMT_RAW_HEX = 128,   /* gdb's print/x: every scalar in hex, no <symbol>, char arrays as numbers */
 };
 struct kdx_error *kdx_value_format(struct kdx_session *s, const struct kdx_value *v,
 				   unsigned flags, int indent, char **out);
@@ -90,6 +92,10 @@ struct kdx_error *kdx_type_format_definition(struct kdx_session *s, struct kdx_t
 struct kdx_error *kdx_type_format_definition_at(struct kdx_session *s, struct kdx_type *t,
 						unsigned flags, int at_address, uint64_t address,
 						char **out);
+
+/* kdx_type_to_string with base types spelled as gdb and crash print them
+ * ("unsigned long", not DWARF's "long unsigned int"). Malloc'd. */
+char *kdx_type_c_string(struct kdx_type *t, const char *name);
 
 /* Parse and evaluate a C expression ("init_task.comm", "(struct task_struct *)0xffff...->pid",
  * "&init_task", "jiffies * 2", "sizeof(struct page)"). */

@@ -39,21 +39,48 @@ def member_name(decl):
 
 
 def parse_pahole(text):
+    """Members with their offsets, as crash and kdx show them: a member of
+    an anonymous type that has a name ("struct { ... } lru_gen;") counts as
+    one member at the closing line; the members inside it are not listed."""
     out = []
+    stack = []          # len(out) at each "{" opened inside the struct
+    depth = 0
     for line in text.splitlines():
         s = line.strip()
-        if not s or s.startswith("}") or s.startswith("/*"):
+        if s.endswith("{"):
+            depth += 1
+            if depth > 1:
+                stack.append(len(out))
             continue
-        m = re.match(r"(.*;)\s*/\*\s*(\d+)(?::\s*\d+)?\s+\d+\s*\*/\s*$", s)
+        if s.startswith("}"):
+            depth -= 1
+            if not stack:
+                continue
+            start = stack.pop()
+            m = re.match(r"\}\s*(\w+)?\s*(?:__attribute__\(\(.*\)\))?\s*;\s*/\*\s*(\d+)", strip_attributes(s))
+            if m and m.group(1):
+                del out[start:]
+                out.append((m.group(1), int(m.group(2))))
+            continue
+        if not s or s.startswith("/*"):
+            continue
+        m = re.match(r"(.*;)\s*/\*\s*(\d+)(?::\s*(\d+))?\s+\d+\s*\*/\s*$", s)
         if not m:
             continue
-        out.append((member_name(m.group(1)), int(m.group(2))))
+        # bit fields: pahole gives the storage unit and the bit; crash and
+        # kdx show the byte holding the first bit
+        off = int(m.group(2)) + (int(m.group(3)) // 8 if m.group(3) else 0)
+        out.append((member_name(m.group(1)), off))
     return out
 
 
 def parse_kdx(text):
     out = []
     for line in text.splitlines():
+        m = re.match(r"\s*\[(0x[0-9a-f]+|\d+)\]\s+\}\s*(\w+);\s*$", line)
+        if m:
+            out.append((m.group(2), int(m.group(1), 0)))
+            continue
         m = re.match(r"\s*\[(0x[0-9a-f]+|\d+)\]\s+(.*;)\s*$", line)
         if m:
             out.append((member_name(m.group(2)), int(m.group(1), 0)))

@@ -24,7 +24,18 @@ trap 'rm -rf "$OUT"' EXIT
 
 if [ -z "$(fx list_head)" ]; then
 	skip "memory $T" "no fixture module facts in gt.txt"
-	exit 0
+	# user memory of the fixture's kdx_threads process (a page it filled);
+# kexec (makedumpfile -d 31) dumps leave user pages out
+tpid=$(fx threads_pid)
+if [ -n "$tpid" ] && [ "$(fixture_info "$FIXDIR" mode)" != kexec ]; then
+	out=$(kdx_cmd "set $tpid" "search -u -c kdx user pattern" 2>&1)
+	if echo "$out" | grep -q "^$(hex "$(fx threads_pattern_addr)"): kdx user pattern$"; then
+		ok "search -u finds the user page pattern $T"
+	else
+		not_ok "search -u finds the user page pattern $T" "$(hex "$(fx threads_pattern_addr)"): kdx user pattern" "$out"
+	fi
+fi
+exit 0
 fi
 
 # ---- list: the 100,000-entry list ----
@@ -63,6 +74,14 @@ check "list -r -H first is the last $T" "$(hex "$(fx last)")" "$first_r"
 # an expression as START, numeric offset from the guest's offsetof()
 got=$(kdx_cmd "$MODS" "list -H &kdx_fixture_list -o $(fx item_off_link) | wc -l" 2>/dev/null | tail -n1 | tr -d ' ')
 check "list -H &sym -o NUM $T" "$(fx list_count)" "$got"
+
+# a bare symbol is its address even without the module's debuginfo (crash)
+out=$(kdx_cmd "list -H kdx_fixture_list -o $(fx item_off_link)" 2>&1)
+check "list -H SYMBOL -o NUM without debuginfo: count, first $T" "$(fx list_count) $(hex "$(fx first)")" \
+	"$(echo "$out" | grep -cE '^[0-9a-f]+$') $(echo "$out" | head -n1)"
+out=$(kdx_cmd "list -H kdx_fixture_hlist -o $(fx item_off_hnode)" 2>&1)
+check "hlist via -H SYMBOL -o NUM without debuginfo $T" "$(fx hlist_count) $(hex "$(fx hlist_first)")" \
+	"$(echo "$out" | grep -cE '^[0-9a-f]+$') $(echo "$out" | head -n1)"
 
 # ---- list: the looped list ----
 exp=""
@@ -193,5 +212,16 @@ if echo "$out" | grep -q "^$(hex "$(fx string_addr)"): $(fx string)"; then
 	ok "search -c finds the planted string $T"
 else
 	not_ok "search -c finds the planted string $T" "$(hex "$(fx string_addr)"): $(fx string)" "$out"
+fi
+# user memory of the fixture's kdx_threads process (a page it filled);
+# kexec (makedumpfile -d 31) dumps leave user pages out
+tpid=$(fx threads_pid)
+if [ -n "$tpid" ] && [ "$(fixture_info "$FIXDIR" mode)" != kexec ]; then
+	out=$(kdx_cmd "set $tpid" "search -u -c kdx user pattern" 2>&1)
+	if echo "$out" | grep -q "^$(hex "$(fx threads_pattern_addr)"): kdx user pattern$"; then
+		ok "search -u finds the user page pattern $T"
+	else
+		not_ok "search -u finds the user page pattern $T" "$(hex "$(fx threads_pattern_addr)"): kdx user pattern" "$out"
+	fi
 fi
 exit 0

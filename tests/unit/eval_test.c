@@ -187,13 +187,16 @@ static void format_tests(struct kdx_session *s)
 	expect_format(s, "char[16] with trailing NULs (gdb drops the last)", &v, 0,
 		      "\"swapper/0\\000\\000\\000\\000\\000\\000\"");
 	memset(buf, 0, sizeof(buf));
-	expect_format(s, "all-zero char[16]", &v, 0, "'\\000' <repeats 15 times>");
+	expect_format(s, "all-zero char[16] (crash: no repeats)", &v, 0,
+		      "\"\\000\\000\\000\\000\\000\\000\\000\\000\\000\\000\\000\\000\\000\\000\\000\"");
+	expect_format(s, "all-zero char[16] with gdb repeats", &v, KDX_FMT_REPEATS, "'\\000' <repeats 15 times>");
 	memcpy(buf, "abc", 3);
 	memset(buf + 3, 'x', 13);
-	expect_format(s, "char run > threshold", &v, 0, "\"abc\", 'x' <repeats 13 times>");
+	expect_format(s, "char run > threshold, gdb repeats", &v, KDX_FMT_REPEATS, "\"abc\", 'x' <repeats 13 times>");
+	expect_format(s, "char run > threshold, crash", &v, 0, "\"abcxxxxxxxxxxxxx\"");
 	memset(buf, 0, sizeof(buf));
 	memcpy(buf, "a\"b\n", 4);
-	expect_format(s, "char escapes", &v, 0, "\"a\\\"b\\n\", '\\000' <repeats 11 times>");
+	expect_format(s, "char escapes", &v, KDX_FMT_REPEATS, "\"a\\\"b\\n\", '\\000' <repeats 11 times>");
 	expect_format(s, "char[16] one-line stops at NUL", &v, KDX_FMT_ONELINE, "\"a\\\"b\\n\"");
 
 	int fib[8] = {1, 1, 2, 3, 5, 8, 13, 21};
@@ -208,7 +211,9 @@ static void format_tests(struct kdx_session *s)
 	v.type = &t_big;
 	v.bytes = (unsigned char *)zeros;
 	v.nbytes = sizeof(zeros);
-	expect_format(s, "int repeats", &v, 0, "{-1, 0 <repeats 19 times>}");
+	expect_format(s, "int repeats (gdb)", &v, KDX_FMT_REPEATS, "{-1, 0 <repeats 19 times>}");
+	expect_format(s, "int runs in full (crash)", &v, 0,
+		      "{-1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}");
 
 	memset(buf, 0, sizeof(buf));
 	int pid = 42;
@@ -221,7 +226,7 @@ static void format_tests(struct kdx_session *s)
 	v.type = &t_struct;
 	v.bytes = buf;
 	v.nbytes = 32;
-	expect_format(s, "struct multi-line", &v, 0,
+	expect_format(s, "struct multi-line", &v, KDX_FMT_REPEATS,
 		      "{\n  pid = 42,\n  comm = \"init\", '\\000' <repeats 11 times>,\n"
 		      "  next = 0xffff888003a1c000,\n  flag = true,\n  bits = 5,\n  sbits = -3\n}");
 	expect_format(s, "struct one-line", &v, KDX_FMT_ONELINE,

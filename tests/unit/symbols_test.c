@@ -9,6 +9,7 @@
 #include "symbols/types.h"
 #include "symbols/kernel_image.h"
 #include "symbols/module_debuginfo.h"
+#include "symbols/frame_vars.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -577,7 +578,7 @@ static void test_image(const char *vmlinux)
 	ok(err && err->code == KDX_ERR_NOT_FOUND, "KASLR absent");
 	kdx_error_destroy(err);
 
-	char good[512], bad[512];
+	char good[1024], bad[1024];
 	snprintf(good, sizeof(good), "OSRELEASE=6.1.0-56-cloud-amd64\nBUILD-ID=%s\n", vi.build_id_hex);
 	err = kdx_vmlinux_check_vmcoreinfo(&vi, good);
 	ok(!err, "matching build-id accepted");
@@ -710,6 +711,96 @@ static void test_module(struct kdx_types *types, struct kdx_symtab *st)
 	free(path);
 }
 
+static struct kdx_error *fake_read(void *arg, uint64_t addr, uint64_t *val)
+{
+	*val = addr ^ 0x5a5a;
+	return NULL;
+}
+
+static void test_frame_vars(struct kdx_types *types)
+{
+	uint64_t lo, hi;
+	struct kdx_error *err = kdx_function_range(types, "vfs_read", &lo, &hi, NULL);
+	if (err) {
+		kdx_error_destroy(err);
+		ok(0, "vfs_read range");
+		return;
+	}
+	struct kdx_frame_var *v = NULL;
+	size_t n = 0;
+	err = kdx_types_frame_vars(types, lo, 0, &v, &n);
+	int have[4] = {0};
+	static const char *const want[4][2] = {
+		{ "file", "struct file *" }, { "buf", "char *" }, { "count", "size_t" }, { "pos", "loff_t *" },
+	};
+	for (size_t i = 0; !err && i < n; i++) {
+		char *ts = kdx_type_to_string(v[i].type, NULL);
+		for (int k = 0; k < 4; k++)
+			if (!strcmp(v[i].name, want[k][0]) && v[i].is_param && ts && !strcmp(ts, want[k][1]) &&
+			    v[i].function && !strcmp(v[i].function, "vfs_read"))
+				have[k] = 1;
+		free(ts);
+	}
+	ok(!err && have[0] && have[1] && have[2] && have[3],
+	   "vfs_read's parameters with their types at its entry");
+	kdx_error_destroy(err);
+	free(v);
+
+	/* At the entry the ABI puts the first argument in rdi. */
+	struct kdx_frame_regs fr;
+	memset(&fr, 0, sizeof(fr));
+	fr.pc = lo;
+	fr.regs[KDX_REG_RDI] = 0xffff888001234000ull;
+	fr.regs[KDX_REG_RSP] = 0xffffc90000013e00ull;
+	fr.valid = (1ull << KDX_REG_RDI) | (1ull << KDX_REG_RSP);
+	fr.cfa = 0xffffc90000013e08ull;
+	struct kdx_var_location loc;
+	struct kdx_type *t;
+	err = kdx_types_frame_var_locate(types, 0, &fr, "file", fake_read, NULL, &t, &loc);
+	ok(!err && loc.kind == KDX_LOC_REGISTER && loc.reg == KDX_REG_RDI && loc.value_known &&
+	   loc.value == 0xffff888001234000ull, "vfs_read's file is in rdi at entry");
+	if (!err && loc.kind == KDX_LOC_UNAVAILABLE)
+		printf("#   %s\n", loc.why);
+	kdx_error_destroy(err);
+	/* Without rdi in the frame: a register location with no value. */
+	fr.valid = 1ull << KDX_REG_RSP;
+	err = kdx_types_frame_var_locate(types, 0, &fr, "file", fake_read, NULL, &t, &loc);
+	ok(!err && loc.kind == KDX_LOC_REGISTER && !loc.value_known, "register without a saved value");
+	kdx_error_destroy(err);
+	err = kdx_types_frame_var_locate(types, 0, &fr, "no_such_var", fake_read, NULL, &t, &loc);
+	ok(err && err->code == KDX_ERR_NOT_FOUND, "unknown frame variable");
+	if (err)
+		printf("#   %s\n", err->message);
+	kdx_error_destroy(err);
+
+	/* Every variable of every PC in vfs_read evaluates to some answer. */
+	int bad = 0, kinds[5] = {0};
+	fr.valid = ~0ull;
+	for (uint64_t pc = lo; pc < hi; pc++) {
+		fr.pc = pc;
+		err = kdx_types_frame_vars(types, pc, 0, &v, &n);
+		if (err) {
+			kdx_error_destroy(err);
+			bad++;
+			continue;
+		}
+		for (size_t i = 0; i < n; i++) {
+			err = kdx_types_frame_var_locate(types, 0, &fr, v[i].name, fake_read, NULL, &t, &loc);
+			if (err) {
+				if (bad++ < 3)
+					printf("#   %s at %" PRIx64 ": %s\n", v[i].name, pc, err->message);
+				kdx_error_destroy(err);
+				continue;
+			}
+			kinds[loc.kind]++;
+		}
+		free(v);
+	}
+	printf("#   vfs_read: memory %d, register %d, value %d, optimized out %d, unavailable %d\n",
+	       kinds[0], kinds[1], kinds[2], kinds[3], kinds[4]);
+	ok(!bad && kinds[KDX_LOC_REGISTER] > 0, "every variable at every pc of vfs_read locates");
+}
+
 /* Time an open in a child so that its memory high-water mark is its own. */
 static void timed_open(const char *vmlinux, const char *cache, const char *label)
 {
@@ -746,6 +837,84 @@ static void timed_open(const char *vmlinux, const char *cache, const char *label
 	waitpid(pid, &status, 0);
 }
 
+/*
+ * Bit fields in both DWARF encodings: GCC writes DW_AT_data_bit_offset for
+ * DWARF 5 (the kernel) and the legacy big-endian-counted DW_AT_bit_offset
+ * for DWARF 4. Compiles a small program both ways (skips without a C
+ * compiler).
+ */
+static void test_bitfield_encodings(void)
+{
+	static const char *src =
+		"struct bf { unsigned a:3; unsigned b:5; int c:7; unsigned long long d:40; char e;\n"
+		"            int arr[2][3]; void (*fn)(struct bf *, int); };\n"
+		"struct bf g_bf;\nint main(void) { return g_bf.a; }\n";
+	char dir[] = "/tmp/kdx-bf-XXXXXX";
+	if (!mkdtemp(dir))
+		return;
+	char path[256], cmd[1024];
+	snprintf(path, sizeof(path), "%s/bf.c", dir);
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return;
+	fputs(src, f);
+	fclose(f);
+	static const struct { const char *flag; const char *name; } vers[] = {
+		{ "-gdwarf-4", "DWARF 4 (DW_AT_bit_offset)" }, { "-gdwarf-5", "DWARF 5 (DW_AT_data_bit_offset)" },
+	};
+	static const struct { const char *m; uint64_t bits; uint32_t size; } want[] = {
+		{ "a", 0, 3 }, { "b", 3, 5 }, { "c", 8, 7 }, { "d", 15, 40 }, { "e", 56, 0 },
+		{ "arr", 64, 0 }, { "fn", 256, 0 },
+	};
+	for (size_t v = 0; v < 2; v++) {
+		char exe[300], name[200];
+		snprintf(exe, sizeof(exe), "%s/bf%zu", dir, v);
+		snprintf(cmd, sizeof(cmd), "cc -g %s -O0 -o %s %s 2>/dev/null", vers[v].flag, exe, path);
+		snprintf(name, sizeof(name), "bit fields in %s", vers[v].name);
+		if (system(cmd) != 0) {
+			printf("ok - skipped: %s (no C compiler)\n", name);
+			continue;
+		}
+		struct kdx_types *types;
+		struct kdx_type *t, *mt;
+		struct kdx_error *err = kdx_types_open(exe, dir, &types);
+		int good = !err;
+		if (!err)
+			err = kdx_type_find(types, "struct bf", &t);
+		for (size_t i = 0; !err && i < sizeof(want) / sizeof(want[0]); i++) {
+			uint64_t bo;
+			uint32_t bs;
+			err = kdx_type_member(types, t, want[i].m, &mt, &bo, &bs);
+			if (!err && (bo != want[i].bits || bs != want[i].size)) {
+				printf("#   %s: expected bit %" PRIu64 " size %u, got %" PRIu64 " size %u\n",
+				       want[i].m, want[i].bits, want[i].size, bo, bs);
+				good = 0;
+			}
+		}
+		if (err) {
+			printf("#   %s\n", err->message);
+			kdx_error_destroy(err);
+			good = 0;
+		}
+		ok(good, name);
+		if (good) {
+			kdx_type_member(types, t, "fn", &mt, NULL, NULL);
+			char *s1 = kdx_type_to_string(mt, "fn");
+			expect_str("declarator of a function pointer member (small program)", s1,
+				   "void (*fn)(struct bf *, int)");
+			free(s1);
+			kdx_type_member(types, t, "arr", &mt, NULL, NULL);
+			s1 = kdx_type_to_string(mt, "arr");
+			expect_str("declarator of a 2-D array member (small program)", s1, "int arr[2][3]");
+			free(s1);
+		}
+		if (!err || good)
+			kdx_types_destroy(types);
+	}
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd)) {}
+}
+
 int main(void)
 {
 	const char *vmlinux = getenv("KDX_TEST_VMLINUX");
@@ -754,6 +923,7 @@ int main(void)
 		vmlinux = DEFAULT_VMLINUX;
 	if (!map)
 		map = DEFAULT_MAP;
+	test_bitfield_encodings();
 	if (access(vmlinux, R_OK) != 0) {
 		printf("ok - skipped: %s not installed (linux-image-6.1.0-56-cloud-amd64-dbg)\n", vmlinux);
 		return 0;
@@ -813,6 +983,54 @@ int main(void)
 	kdx_types_index_stats(types, &from_cache, NULL, NULL);
 	ok(from_cache, "second open uses the cached index");
 
+	/* A damaged cache file is rebuilt, not trusted. */
+	{
+		DIR *d = opendir(cache);
+		struct dirent *de;
+		char victim[600] = "";
+		while (d && (de = readdir(d)))
+			if (!strncmp(de->d_name, "index-", 6))
+				snprintf(victim, sizeof(victim), "%s/%s", cache, de->d_name);
+		if (d)
+			closedir(d);
+		/* Damage a copy and rename it into place: the open table still
+		 * maps the old file (kdx itself only ever replaces the file by
+		 * rename, so a running kdx never sees its mapping shrink). */
+		char tmp[640];
+		snprintf(tmp, sizeof(tmp), "%s.damaged", victim);
+		FILE *in = victim[0] ? fopen(victim, "r") : NULL;
+		FILE *out = in ? fopen(tmp, "w") : NULL;
+		if (in && out) {
+			char buf[65536];
+			size_t got, total = 0;
+			while ((got = fread(buf, 1, sizeof(buf), in)) > 0) {
+				if (total < 4096)
+					memset(buf + 200, 'g', 64);   /* inside the entries */
+				fwrite(buf, 1, got, out);
+				total += got;
+			}
+			fclose(out);
+			out = NULL;
+			if (truncate(tmp, total / 2) || rename(tmp, victim)) {}
+		}
+		if (in)
+			fclose(in);
+		if (out)
+			fclose(out);
+		struct kdx_types *t2;
+		err = kdx_types_open(vmlinux, cache, &t2);
+		int fc = 1;
+		struct kdx_type *tt;
+		if (!err) {
+			kdx_types_index_stats(t2, &fc, NULL, NULL);
+			err = kdx_type_find(t2, "struct task_struct", &tt);
+		}
+		ok(victim[0] && !err && !fc, "a truncated cache file is rebuilt");
+		kdx_error_destroy(err);
+		if (t2)
+			kdx_types_destroy(t2);
+	}
+
 	test_system_map(st, map);
 	test_types(types);
 	test_foreign_types(types);
@@ -821,6 +1039,7 @@ int main(void)
 	for (size_t i = 0; i < sizeof(structs) / sizeof(structs[0]); i++)
 		test_pahole(types, vmlinux, structs[i]);
 	test_lines(types, st);
+	test_frame_vars(types);
 	test_symtab_misc(st);
 	test_module(types, st);
 	test_image(vmlinux);
