@@ -139,7 +139,7 @@ static struct kdx_error *show_cache_objects(struct kdx_session *s, const char *n
 }
 
 static const char page_header[] =
-	"      PAGE         PHYSICAL      MAPPING       INDEX CNT FLAGS\n";
+	"      PAGE       PHYSICAL      MAPPING       INDEX CNT FLAGS\n";
 
 static void print_page_line(struct kdx_session *s, const struct kdx_page_info *pi)
 {
