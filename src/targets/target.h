@@ -92,7 +92,9 @@ struct kdx_target {
 struct kdx_error *kdx_target_open(const char *path, struct kdx_target **ret);
 void kdx_target_close(struct kdx_target *t);
 
-/* Does the file at PATH look like a dump we can open (by magic)? */
+/* Does the file at PATH look like a dump (by magic)? Also true for a
+ * gzip/xz/zstd/bzip2-compressed file, which kdx_target_open then refuses
+ * with "decompress it first". */
 int kdx_target_probe_file(const char *path);
 
 /* VMCOREINFO lookups: "OSRELEASE", "SYMBOL(init_top_pgt)", "NUMBER(phys_base)",

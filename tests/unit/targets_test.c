@@ -740,6 +740,10 @@ int main(void)
 	expect_open_error(tpath, "truncated", "flattened without end marker");
 	expect_open_error(t2path, "truncated", "kdump cut inside the descriptors");
 	expect_open_error(npath, "is not a kernel dump", "not a dump");
+	write_file(npath, "\x1f\x8b\x08\x00rest", 8);
+	expect_open_error(npath, "compressed with gzip: decompress it first", "gzip'ed dump");
+	ok(kdx_target_probe_file(npath), "probe_file claims a compressed file (to say: decompress)");
+	write_file(npath, "hello, world\n", 13);
 	expect_open_error("/nonexistent/vmcore", "cannot open", "missing file");
 
 	/* ELF core whose segment lies beyond the end of the file. */
