@@ -55,6 +55,10 @@ static int take_option(struct kdx_probe_options *o, int argc, char **argv, int *
 		o->strict = 1;
 		return 1;
 	}
+	if (!strcmp(a, "-v")) {
+		o->verbose = 1;
+		return 1;
+	}
 	if (!strcmp(a, "-c") || !strcmp(a, "--check")) {
 		o->check_only = 1;
 		return 1;
@@ -140,7 +144,7 @@ out:
 
 const struct kdx_command kdx_cmd_probe = {
 	.name = "probe",
-	.usage = "probe [--strict] [-c] [-D NAME=VALUE]... (-e 'SCRIPT' | FILE.stp) [ARGS...]",
+	.usage = "probe [--strict] [-c] [-v] [-D NAME=VALUE]... (-e 'SCRIPT' | FILE.stp) [ARGS...]",
 	.summary = "run a SystemTap-like probe script against the dump",
 	.help =
 	"  Runs a script in kdx's probe language (SystemTap syntax; see\n"
@@ -152,6 +156,7 @@ const struct kdx_command kdx_cmd_probe = {
 	"  --strict          the first failed memory read ends the script\n"
 	"                    (default: the hit is aborted, counted, reported)\n"
 	"  -c                parse and check only\n"
+	"  -v                hits and time per probe point (on stderr)\n"
 	"  -D NAME=VALUE     limits: MAXACTION (statements per hit, 100000),\n"
 	"                    MAXNESTING (call depth, 64), MAXLISTENTRIES (per\n"
 	"                    list walk, 1000000), MAXMAPENTRIES (per array,\n"

@@ -31,10 +31,17 @@ static struct kdx_error *vm_task(struct kdx_session *s, const struct kdx_task *t
 	}
 	if ((err = kdx_mm_info(s, t->mm, &info)))
 		return err;
+	/* RSS and TOTAL_VM as ps shows them (with the threads' unsynced RSS deltas) */
+	uint64_t vsz_kb = info.total_vm * 4, rss_kb = info.rss_pages * 4;
+	struct kdx_error *e2 = kdx_task_mm_stats(s, t, &vsz_kb, &rss_kb);
+	if (e2) {
+		kdx_error_destroy(e2);
+		vsz_kb = info.total_vm * 4, rss_kb = info.rss_pages * 4;
+	}
 	fprintf(s->out, "       MM               PGD          RSS    TOTAL_VM\n");
 	fprintf(s->out, "%-16llx  %-16llx  %lluk  %8lluk\n", (unsigned long long)info.mm,
-		(unsigned long long)info.pgd, (unsigned long long)info.rss_pages * 4,
-		(unsigned long long)info.total_vm * 4);
+		(unsigned long long)info.pgd, (unsigned long long)rss_kb,
+		(unsigned long long)vsz_kb);
 	if ((err = kdx_mm_vmas(s, t->mm, &v, &n)))
 		return err;
 	fprintf(s->out, "      VMA           START       END     FLAGS FILE\n");

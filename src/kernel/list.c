@@ -85,6 +85,13 @@ static void addr_set_release(struct addr_set *set)
 	set->slot = NULL;
 }
 
+/* list_del() leaves LIST_POISON1/2 (0x100/0x122 + POISON_POINTER_DELTA,
+ * 0xdead000000000000 on x86_64) in a deleted entry's links. */
+static int is_poison(uint64_t p)
+{
+	return (p >> 48) == 0xdead && (p & 0xffffffffffffULL) < 0x1000;
+}
+
 static struct kdx_error *walk_list_head(struct kdx_session *s, const struct kdx_list_walk *w,
 					kdx_list_fn fn, void *arg, uint64_t *count,
 					struct addr_set *seen)
@@ -127,6 +134,13 @@ static struct kdx_error *walk_list_head(struct kdx_session *s, const struct kdx_
 			err = kdx_error_create(KDX_ERR_INVALID,
 				"list: duplicate list entry: %llx (the list loops back after %llu entries; %llx links to it)",
 				(unsigned long long)(next - w->link_offset), (unsigned long long)n,
+				(unsigned long long)(cur - w->link_offset));
+			goto fail;
+		}
+		if (is_poison(next)) {
+			err = kdx_error_create(KDX_ERR_INVALID,
+				"list: %llx->%s is the poison value %llx: entry %llx was deleted from the list",
+				(unsigned long long)cur, fwd ? "prev" : "next", (unsigned long long)next,
 				(unsigned long long)(cur - w->link_offset));
 			goto fail;
 		}

@@ -864,6 +864,10 @@ static void foreach_stmt(struct checker *C, struct node *n)
 		}
 		unify(C, n->valvar, g->ty, "foreach value");
 	}
+	if (n->sort_agg && g->ty != TY_STATS && g->ty != TY_UNK) {
+		fail(C, n->a, "foreach sorted by an aggregate, but '%s' holds %s, not statistics", n->name, ty_name(g->ty));
+		return;
+	}
 	if (n->b)
 		need(C, n->b, TY_LONG, "the foreach limit");
 	C->loops++;
@@ -908,8 +912,6 @@ static void stmt(struct checker *C, struct node *n)
 			if (ty == TY_KV || ty == TY_UNK)
 				break;
 			if (f->rettype == TY_UNK || f->rettype == TY_VOID) {
-				if (f->rettype == TY_VOID && C->pass > 0 && 0)
-					break;
 				f->rettype = ty;
 				C->changed = 1;
 			} else if (!compatible(f->rettype, ty)) {

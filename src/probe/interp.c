@@ -1124,6 +1124,7 @@ static int eval_in(struct interp *I, struct node *n, struct val *out)
 }
 
 static void init_locals(struct val *frame, int n, const int *types, int from);
+static int exec_body(struct interp *I, struct node *body);
 
 static int call_user(struct interp *I, struct node *n, struct val *out)
 {
@@ -1144,7 +1145,6 @@ static int call_user(struct interp *I, struct node *n, struct val *out)
 		free(frame);
 		return -1;
 	}
-	extern int exec_body(struct interp *I, struct node *body);
 	struct val *saved = I->locals;
 	I->locals = frame;
 	I->nesting++;
@@ -1393,12 +1393,26 @@ struct sort_ctx {
 	struct pmap *m;
 	int key;        /* -1 value, 0 none, 1..n key */
 	int dir;
+	int agg;        /* statistics: which aggregate is the value */
 };
 
-static int entry_value_cmp(const struct mentry *a, const struct mentry *b)
+static int64_t stat_agg(const struct pstat *st, int agg)
+{
+	if (!st || !st->count)
+		return 0;
+	switch (agg) {
+	case AT_SUM: return st->sum;
+	case AT_MIN: return st->min;
+	case AT_MAX: return st->max;
+	case AT_AVG: return st->sum / st->count;
+	default: return st->count;
+	}
+}
+
+static int entry_value_cmp(const struct mentry *a, const struct mentry *b, int agg)
 {
 	if (a->st || b->st) {
-		int64_t x = a->st ? a->st->count : 0, y = b->st ? b->st->count : 0;
+		int64_t x = stat_agg(a->st, agg), y = stat_agg(b->st, agg);
 		return x < y ? -1 : x > y;
 	}
 	if (a->v.k == V_STR && b->v.k == V_STR)
@@ -1415,7 +1429,7 @@ static int entry_cmp(const void *pa, const void *pb, void *arg)
 	const struct mentry *b = &sc->m->e[*(const size_t *)pb];
 	int c = 0;
 	if (sc->key == -1)
-		c = entry_value_cmp(a, b) * sc->dir;
+		c = entry_value_cmp(a, b, sc->agg) * sc->dir;
 	else if (sc->key > 0)
 		c = sort_key_cmp(&a->keys[sc->key - 1], &b->keys[sc->key - 1]) * sc->dir;
 	/* ties (and no sort order): keys ascending, so output is deterministic */
@@ -1437,7 +1451,7 @@ static int exec_foreach(struct interp *I, struct node *n)
 	for (size_t i = 0; i < m->n; i++)
 		if (m->e[i].live)
 			order[cnt++] = i;
-	struct sort_ctx sc = { m, n->sort_key, n->sort_dir ? n->sort_dir : 1 };
+	struct sort_ctx sc = { m, n->sort_key, n->sort_dir ? n->sort_dir : 1, n->sort_agg };
 	qsort_r(order, cnt, sizeof(*order), entry_cmp, &sc);
 
 	int flow = FL_OK;
@@ -1611,7 +1625,7 @@ static int exec(struct interp *I, struct node *n)
 	}
 }
 
-int exec_body(struct interp *I, struct node *body)
+static int exec_body(struct interp *I, struct node *body)
 {
 	int flow = exec(I, body);
 	if (flow == FL_NEXT) {
@@ -1639,6 +1653,7 @@ int probe_hit(struct interp *I, struct pprobe *p)
 		abort();
 	init_locals(frame, p->nlocals, p->ltypes, 0);
 	I->locals = frame;
+	I->hits++;
 	I->actions = 0;
 	I->nesting = 0;
 	I->ctx.probe = p;
@@ -1658,7 +1673,8 @@ int probe_hit(struct interp *I, struct pprobe *p)
 	val_free(&I->retval);
 
 	if (flow != FL_ERR)
-		return I->exiting || I->interrupted || kdx_interrupted(I->s);
+		/* a closed pipe (`probe ... | head`) ends the walk too */
+		return I->exiting || I->interrupted || kdx_interrupted(I->s) || ferror(I->out);
 	if (I->interrupted) {
 		kdx_error_destroy(I->err);
 		I->err = NULL;
@@ -1840,9 +1856,20 @@ struct kdx_error *kdx_probe_run(struct kdx_session *s, const char *file, const c
 	int stop = run_points(&I, PP_BEGIN);
 	for (size_t i = 0; i < sc->nprobes && !stop; i++) {
 		struct pprobe *p = sc->probes[i];
-		for (size_t k = 0; k < p->npoints && !stop; k++)
-			if (is_dump_point(p->points[k].kind))
-				stop = probe_run_point(&I, p, &p->points[k]);
+		for (size_t k = 0; k < p->npoints && !stop; k++) {
+			if (!is_dump_point(p->points[k].kind))
+				continue;
+			uint64_t h0 = I.hits;
+			double t0 = kdx_now();
+			stop = probe_run_point(&I, p, &p->points[k]);
+			if (opts && opts->verbose) {
+				double dt = kdx_now() - t0;
+				uint64_t nh = I.hits - h0;
+				fflush(I.out);
+				fprintf(stderr, "probe: %s: %llu hits in %.3f s (%.2f us per hit)\n",
+					p->points[k].text, (unsigned long long)nh, dt, nh ? dt * 1e6 / nh : 0.0);
+			}
+		}
 	}
 	if (I.interrupted || kdx_interrupted(s)) {
 		fprintf(stderr, "probe: interrupted; running the end probes\n");

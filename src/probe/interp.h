@@ -93,6 +93,7 @@ struct interp {
 	struct kdx_type *ty_task_ptr;
 	struct kdx_type *ty_module_ptr;
 	struct pstat *no_stat;          /* stat_slot() of a missing element */
+	uint64_t hits;                  /* handler runs (for -v) */
 };
 
 /* interp.c */

@@ -555,6 +555,21 @@ static struct node *foreach_stmt(struct parser *P, struct token *t, struct kdx_e
 	n->a = mk(P, N_VAR, P->t);
 	n->a->name = P->t->str;
 	P->t++;
+	/* statistics arrays: foreach (k in a @sum-) sorts by that aggregate */
+	if (P->t->t == T_ATNAME) {
+		int agg = probe_at_find(P->t->str);
+		if (agg < 0 || agg > AT_AVG) {
+			*err = perr(P, P->t, "'@%s' after the array: expected @count, @sum, @min, @max or @avg and then + or -",
+				    P->t->str);
+			return NULL;
+		}
+		n->sort_agg = agg;
+		P->t++;
+		if (P->t->t != T_PLUS && P->t->t != T_MINUS) {
+			*err = expected(P, "'+' or '-' after the aggregate (foreach (k in a @sum-))");
+			return NULL;
+		}
+	}
 	if (P->t->t == T_PLUS || P->t->t == T_MINUS) {
 		if (n->sort_key) {
 			*err = perr(P, P->t, "only one sort order (+ or -) is allowed in foreach");
@@ -1003,7 +1018,6 @@ struct kdx_error *probe_parse(const struct psrc *src, int argc, char **argv,
 
 	struct parser P = { .sc = sc, .t = sc->toks, .end = sc->toks + sc->ntoks };
 	while (!err && P.t->t != T_EOF) {
-		struct token *t = P.t;
 		if (accept(&P, T_PROBE))
 			err = parse_probe(&P);
 		else if (accept(&P, T_GLOBAL))
@@ -1014,7 +1028,6 @@ struct kdx_error *probe_parse(const struct psrc *src, int argc, char **argv,
 			continue;
 		else
 			err = expected(&P, "'probe', 'global' or 'function' at the top level");
-		(void)t;
 	}
 
 	if (!err && sc->nprobes == 0)

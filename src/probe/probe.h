@@ -31,6 +31,7 @@ struct kdx_task;
 struct kdx_probe_options {
 	int strict;                 /* --strict: the first failed read is fatal */
 	int check_only;             /* parse and check, do not run */
+	int verbose;                /* -v: hits and time per probe point on stderr */
 	const char *defines[KDX_PROBE_MAX_DEFINES];   /* -D NAME=VALUE */
 	size_t ndefines;
 	int argc;                   /* script arguments: $1/@1 ... */
@@ -166,6 +167,7 @@ struct node {
 	struct node *valvar;    /* v = [k...] in arr */
 	int sort_key;           /* 0: none, -1: value, 1..n: key */
 	int sort_dir;           /* +1 / -1 */
+	int sort_agg;           /* statistics arrays: AT_COUNT.. AT_AVG to sort by */
 	/* resolution (check.c) */
 	int slot;               /* local slot or global index */
 	int is_global;

@@ -14,6 +14,9 @@
  * A struct DIE that is only a declaration (most CUs just say
  * `struct task_struct;`) is replaced by the index's definition of the same
  * name.
+ *
+ * Type-name parsing lives in typeparse.c, C spelling in typename.c, source
+ * lines and inline frames in lines.c, frame variables in frame_vars.c.
  */
 #include "symbols/types.h"
 #include "symbols/types_internal.h"
@@ -175,7 +178,7 @@ static uint64_t attr_udata(Dwarf_Die *die, int name, uint64_t dflt)
 	return w;
 }
 
-static struct kdx_type *qualified(struct kdx_types *types, struct kdx_type *t, unsigned qual)
+struct kdx_type *kdx_types_qualified(struct kdx_types *types, struct kdx_type *t, unsigned qual)
 {
 	if ((t->qualifiers & qual) == qual || !K(t))
 		return t;
@@ -355,7 +358,7 @@ struct kdx_type *kdx_types_from_die(struct kdx_types *types, struct kdx_dwsrc *s
 	case DW_TAG_const_type:
 	case DW_TAG_volatile_type: {
 		struct kdx_type *target = type_attr(types, src, die);
-		t = qualified(types, target, tag == DW_TAG_const_type ? KDX_QUAL_CONST : KDX_QUAL_VOLATILE);
+		t = kdx_types_qualified(types, target, tag == DW_TAG_const_type ? KDX_QUAL_CONST : KDX_QUAL_VOLATILE);
 		break;
 	}
 	case DW_TAG_restrict_type:
@@ -757,8 +760,8 @@ struct kdx_error *kdx_types_add_src(struct kdx_types *types, struct kdx_dwsrc *s
 }
 
 /* Look NAME of KIND up in every source; vmlinux first. */
-static struct kdx_type *find_indexed(struct kdx_types *types, int kind, const char *name,
-				     const struct kdx_dwindex_entry **entry, struct kdx_dwsrc **where)
+struct kdx_type *kdx_types_find_indexed(struct kdx_types *types, int kind, const char *name,
+					const struct kdx_dwindex_entry **entry, struct kdx_dwsrc **where)
 {
 	/* "module:name" searches that module only ("vmlinux:name": vmlinux). */
 	const char *colon = strchr(name, ':');
@@ -808,53 +811,18 @@ static struct kdx_type *find_indexed(struct kdx_types *types, int kind, const ch
 	return NULL;
 }
 
-/* ---- type names ---- */
+/* ---- derived and synthesized types ---- */
 
-/* Canonical GCC spelling of a C integer type from its keywords, or NULL. */
-static const char *canonical_base(const char *const *words, int n)
+struct kdx_type *kdx_types_new_type(struct kdx_types *types, enum kdx_type_kind kind)
 {
-	int is_unsigned = 0, is_signed = 0, shorts = 0, longs = 0, ints = 0, chars = 0;
-	int other = 0;
-	const char *single = NULL;
-	for (int i = 0; i < n; i++) {
-		const char *w = words[i];
-		if (!strcmp(w, "unsigned")) is_unsigned++;
-		else if (!strcmp(w, "signed")) is_signed++;
-		else if (!strcmp(w, "short")) shorts++;
-		else if (!strcmp(w, "long")) longs++;
-		else if (!strcmp(w, "int")) ints++;
-		else if (!strcmp(w, "char")) chars++;
-		else if (!strcmp(w, "double") || !strcmp(w, "float") || !strcmp(w, "_Bool") ||
-			 !strcmp(w, "__int128") || !strcmp(w, "void")) {
-			single = w;
-			other++;
-		} else
-			return NULL;
-	}
-	if (other) {
-		if (!strcmp(single, "double") && longs == 1 && other == 1 && n == 2)
-			return "long double";
-		if (!strcmp(single, "__int128") && other == 1)
-			return is_unsigned ? "__int128 unsigned" : "__int128";
-		return n == 1 ? single : NULL;
-	}
-	if (chars)
-		return is_unsigned ? "unsigned char" : is_signed ? "signed char" : "char";
-	if (shorts)
-		return is_unsigned ? "short unsigned int" : "short int";
-	if (longs >= 2)
-		return is_unsigned ? "long long unsigned int" : "long long int";
-	if (longs == 1)
-		return is_unsigned ? "long unsigned int" : "long int";
-	if (is_unsigned || is_signed || ints)
-		return is_unsigned ? "unsigned int" : "int";
-	return NULL;
+	struct ktype *k = ktype_new(types, NULL, 0, kind);
+	return k ? &k->t : NULL;
 }
 
 /* Build an int type that is not in the DWARF (e.g. "unsigned long" when
  * only "long unsigned int" exists is found; this is for types the kernel
  * never used, like "signed char" in some configs). */
-static struct kdx_type *synth_int(struct kdx_types *types, const char *name)
+struct kdx_type *kdx_types_synth_int(struct kdx_types *types, const char *name)
 {
 	static const struct { const char *name; uint64_t size; int is_signed; } ints[] = {
 		{ "char", 1, 1 }, { "signed char", 1, 1 }, { "unsigned char", 1, 0 },
@@ -913,289 +881,6 @@ struct kdx_type *kdx_type_void(struct kdx_types *types)
 	return void_type(types);
 }
 
-/* The base part of a type name: "struct foo", "unsigned long", "u64". */
-static struct kdx_error *find_base(struct kdx_types *types, const char *base, struct kdx_type **ret)
-{
-	const char *words[8];
-	char buf[256];
-	int n = 0;
-	if (strlen(base) >= sizeof(buf))
-		return kdx_error_create(KDX_ERR_NOT_FOUND, "no type \"%s\"", base);
-	strcpy(buf, base);
-	for (char *p = strtok(buf, " \t"); p && n < 8; p = strtok(NULL, " \t"))
-		words[n++] = p;
-	if (!n)
-		return kdx_error_create(KDX_ERR_SYNTAX, "empty type name");
-
-	struct kdx_type *t = NULL;
-	int kind = 0;
-	if (n == 2 && !strcmp(words[0], "struct"))
-		kind = KDX_IDX_STRUCT;
-	else if (n == 2 && !strcmp(words[0], "union"))
-		kind = KDX_IDX_UNION;
-	else if (n == 2 && !strcmp(words[0], "enum"))
-		kind = KDX_IDX_ENUM;
-	if (kind) {
-		t = find_indexed(types, kind, words[1], NULL, NULL);
-		if (!t)
-			return kdx_error_create(KDX_ERR_NOT_FOUND, "no %s \"%s\" in the debug info",
-						words[0], words[1]);
-		*ret = t;
-		return NULL;
-	}
-	if (n == 1 && !strcmp(words[0], "void")) {
-		*ret = void_type(types);
-		return NULL;
-	}
-	const char *canon = canonical_base(words, n);
-	if (canon) {
-		t = find_indexed(types, KDX_IDX_BASE, canon, NULL, NULL);
-		if (!t)
-			t = synth_int(types, canon);
-		if (t) {
-			*ret = t;
-			return NULL;
-		}
-	}
-	if (n == 1) {
-		/* A typedef, a base type spelled as in DWARF, or a bare tag
-		 * ("task_struct", as crash accepts). */
-		static const int order[] = { KDX_IDX_TYPEDEF, KDX_IDX_BASE, KDX_IDX_STRUCT,
-					     KDX_IDX_UNION, KDX_IDX_ENUM };
-		for (size_t i = 0; i < 5 && !t; i++)
-			t = find_indexed(types, order[i], words[0], NULL, NULL);
-	} else {
-		t = find_indexed(types, KDX_IDX_BASE, base, NULL, NULL);
-	}
-	if (!t)
-		return kdx_error_create(KDX_ERR_NOT_FOUND, "no type \"%s\" in the debug info", base);
-	*ret = t;
-	return NULL;
-}
-
-static char *trim(char *s)
-{
-	while (isspace((unsigned char)*s))
-		s++;
-	size_t len = strlen(s);
-	while (len && isspace((unsigned char)s[len - 1]))
-		s[--len] = 0;
-	return s;
-}
-
-/* Remove the words "const" and "volatile" from S in place; returns the
- * qualifiers found. */
-static unsigned strip_qualifiers(char *s)
-{
-	unsigned q = 0;
-	static const struct { const char *w; unsigned q; } quals[] = {
-		{ "const", KDX_QUAL_CONST }, { "volatile", KDX_QUAL_VOLATILE },
-	};
-	for (size_t i = 0; i < 2; i++) {
-		size_t wl = strlen(quals[i].w);
-		char *p = s;
-		while ((p = strstr(p, quals[i].w))) {
-			int start_ok = p == s || !(isalnum((unsigned char)p[-1]) || p[-1] == '_');
-			int end_ok = !(isalnum((unsigned char)p[wl]) || p[wl] == '_');
-			if (start_ok && end_ok) {
-				memset(p, ' ', wl);
-				q |= quals[i].q;
-			}
-			p += wl;
-		}
-	}
-	return q;
-}
-
-/*
- * Abstract declarators ("*", "* const", "[16]", "[2][3]", "(*)(int, char *)",
- * "(*)[4]"), applied to T the way C reads them: pointers bind to the left
- * part, suffixes ("[N]", "(params)") bind tighter, parentheses group.
- */
-static struct kdx_error *apply_declarator(struct kdx_types *types, const char *d, size_t len,
-					  struct kdx_type *t, const char *whole, struct kdx_type **ret);
-
-static size_t skip_ws(const char *d, size_t i, size_t len)
-{
-	while (i < len && isspace((unsigned char)d[i]))
-		i++;
-	return i;
-}
-
-/* Index of the bracket matching the one at I (or LEN). */
-static size_t matching(const char *d, size_t i, size_t len)
-{
-	char open = d[i], close = open == '(' ? ')' : ']';
-	int depth = 0;
-	for (; i < len; i++) {
-		if (d[i] == open)
-			depth++;
-		else if (d[i] == close && --depth == 0)
-			return i;
-	}
-	return len;
-}
-
-static struct kdx_error *function_of(struct kdx_types *types, const char *p, size_t len,
-				     struct kdx_type *ret_type, const char *whole, struct kdx_type **ret)
-{
-	struct ktype *k = ktype_new(types, NULL, 0, KDX_TYPE_FUNCTION);
-	if (!k)
-		return kdx_error_nomem();
-	k->t.target = ret_type;
-	struct kdx_type *params[64];
-	size_t n = 0, start = 0;
-	int depth = 0;
-	for (size_t i = 0; i <= len; i++) {
-		if (i < len && (p[i] == '(' || p[i] == '['))
-			depth++;
-		else if (i < len && (p[i] == ')' || p[i] == ']'))
-			depth--;
-		if (i < len && (p[i] != ',' || depth))
-			continue;
-		char one[256];
-		size_t l = i - start;
-		if (l >= sizeof(one))
-			return kdx_error_create(KDX_ERR_SYNTAX, "type name too complex: %s", whole);
-		memcpy(one, p + start, l);
-		one[l] = 0;
-		char *o = trim(one);
-		start = i + 1;
-		if (!*o && n == 0 && i == len)
-			break;                      /* "()" */
-		if (!strcmp(o, "...")) {
-			k->t.variadic = 1;
-			continue;
-		}
-		if (!strcmp(o, "void") && n == 0 && i == len)
-			break;                      /* "(void)" */
-		if (n == 64)
-			return kdx_error_create(KDX_ERR_SYNTAX, "too many parameters in %s", whole);
-		struct kdx_error *err = kdx_type_find(types, o, &params[n]);
-		if (err)
-			return err;
-		n++;
-	}
-	if (n) {
-		k->t.params = kdx_types_alloc(types, n * sizeof(*params));
-		if (!k->t.params)
-			return kdx_error_nomem();
-		memcpy(k->t.params, params, n * sizeof(*params));
-		k->t.nparams = n;
-	}
-	*ret = &k->t;
-	return NULL;
-}
-
-/* Suffixes "[N]..." / "(params)..." of D applied to T: the first suffix is
- * the outermost. */
-static struct kdx_error *apply_suffixes(struct kdx_types *types, const char *d, size_t len,
-					struct kdx_type *t, const char *whole, struct kdx_type **ret)
-{
-	size_t i = skip_ws(d, 0, len);
-	if (i == len) {
-		*ret = t;
-		return NULL;
-	}
-	if (d[i] != '[' && d[i] != '(')
-		return kdx_error_create(KDX_ERR_SYNTAX, "cannot parse type name \"%s\"", whole);
-	size_t end = matching(d, i, len);
-	if (end == len)
-		return kdx_error_create(KDX_ERR_SYNTAX, "unbalanced brackets in type name \"%s\"", whole);
-	struct kdx_type *inner;
-	struct kdx_error *err = apply_suffixes(types, d + end + 1, len - end - 1, t, whole, &inner);
-	if (err)
-		return err;
-	if (d[i] == '(')
-		return function_of(types, d + i + 1, end - i - 1, inner, whole, ret);
-	char num[32];
-	size_t l = end - i - 1;
-	if (l >= sizeof(num))
-		return kdx_error_create(KDX_ERR_SYNTAX, "bad array bound in type \"%s\"", whole);
-	memcpy(num, d + i + 1, l);
-	num[l] = 0;
-	char *nb = trim(num), *e;
-	if (!*nb) {
-		*ret = kdx_type_array_of(types, inner, 0, 0);
-	} else {
-		uint64_t n = strtoull(nb, &e, 0);
-		if (*e)
-			return kdx_error_create(KDX_ERR_SYNTAX, "bad array bound in type \"%s\"", whole);
-		*ret = kdx_type_array_of(types, inner, n, 1);
-	}
-	return *ret ? NULL : kdx_error_nomem();
-}
-
-static struct kdx_error *apply_declarator(struct kdx_types *types, const char *d, size_t len,
-					  struct kdx_type *t, const char *whole, struct kdx_type **ret)
-{
-	size_t i = skip_ws(d, 0, len);
-	/* pointers and their qualifiers, left to right */
-	for (;;) {
-		i = skip_ws(d, i, len);
-		if (i < len && d[i] == '*') {
-			t = kdx_type_pointer_to(types, t);
-			if (!t)
-				return kdx_error_nomem();
-			i++;
-		} else if (len - i >= 5 && !strncmp(d + i, "const", 5)) {
-			t = qualified(types, t, KDX_QUAL_CONST);
-			i += 5;
-		} else if (len - i >= 8 && !strncmp(d + i, "volatile", 8)) {
-			t = qualified(types, t, KDX_QUAL_VOLATILE);
-			i += 8;
-		} else {
-			break;
-		}
-	}
-	/* "(" starting a nested declarator, not a parameter list */
-	if (i < len && d[i] == '(') {
-		size_t j = skip_ws(d, i + 1, len);
-		if (j < len && (d[j] == '*' || d[j] == '(' || d[j] == '[')) {
-			size_t end = matching(d, i, len);
-			if (end == len)
-				return kdx_error_create(KDX_ERR_SYNTAX, "unbalanced parentheses in type name \"%s\"", whole);
-			struct kdx_type *outer;
-			struct kdx_error *err = apply_suffixes(types, d + end + 1, len - end - 1, t, whole, &outer);
-			if (err)
-				return err;
-			return apply_declarator(types, d + i + 1, end - i - 1, outer, whole, ret);
-		}
-	}
-	return apply_suffixes(types, d + i, len - i, t, whole, ret);
-}
-
-static struct kdx_error *parse_type_name(struct kdx_types *types, const char *name,
-					 struct kdx_type **ret)
-{
-	char *buf = strdup(name);
-	if (!buf)
-		return kdx_error_nomem();
-	char *s = trim(buf);
-	struct kdx_error *err = NULL;
-
-	/* Split off the abstract declarator. */
-	char *decl = s + strcspn(s, "*[(");
-	char *declcopy = strdup(decl);
-	if (!declcopy) {
-		free(buf);
-		return kdx_error_nomem();
-	}
-	*decl = 0;
-	unsigned q = strip_qualifiers(s);
-	s = trim(s);
-	struct kdx_type *t = NULL;
-	err = find_base(types, s, &t);
-	if (!err) {
-		if (q)
-			t = qualified(types, t, q);
-		err = apply_declarator(types, declcopy, strlen(declcopy), t, name, ret);
-	}
-	free(declcopy);
-	free(buf);
-	return err;
-}
-
 struct name_cache {
 	struct name_cache *next;
 	const char *name;
@@ -1213,7 +898,7 @@ struct kdx_error *kdx_type_find(struct kdx_types *types, const char *name, struc
 		}
 	}
 	struct kdx_type *t;
-	struct kdx_error *err = parse_type_name(types, name, &t);
+	struct kdx_error *err = kdx_types_parse_name(types, name, &t);
 	if (err)
 		return err;
 	err = kdx_type_complete(types, strip_for_complete(t));
@@ -1235,9 +920,9 @@ struct kdx_error *kdx_variable_find(struct kdx_types *types, const char *name,
 				    struct kdx_type **type, uint64_t *dwarf_addr)
 {
 	const struct kdx_dwindex_entry *e;
-	struct kdx_type *t = find_indexed(types, KDX_IDX_VARIABLE, name, &e, NULL);
+	struct kdx_type *t = kdx_types_find_indexed(types, KDX_IDX_VARIABLE, name, &e, NULL);
 	if (!t)
-		t = find_indexed(types, KDX_IDX_FUNCTION, name, &e, NULL);
+		t = kdx_types_find_indexed(types, KDX_IDX_FUNCTION, name, &e, NULL);
 	if (!t)
 		return kdx_error_create(KDX_ERR_NOT_FOUND, "no variable \"%s\" in the debug info", name);
 	kdx_error_destroy(kdx_type_complete(types, strip_for_complete(t)));
@@ -1261,9 +946,9 @@ struct kdx_error *kdx_variable_find_ex(struct kdx_types *types, const char *name
 	const struct kdx_dwindex_entry *e;
 	struct kdx_dwsrc *src;
 	int fn = 0;
-	struct kdx_type *t = find_indexed(types, KDX_IDX_VARIABLE, name, &e, &src);
+	struct kdx_type *t = kdx_types_find_indexed(types, KDX_IDX_VARIABLE, name, &e, &src);
 	if (!t) {
-		t = find_indexed(types, KDX_IDX_FUNCTION, name, &e, &src);
+		t = kdx_types_find_indexed(types, KDX_IDX_FUNCTION, name, &e, &src);
 		fn = 1;
 	}
 	if (!t)
@@ -1287,7 +972,7 @@ struct kdx_error *kdx_function_range(struct kdx_types *types, const char *name, 
 {
 	const struct kdx_dwindex_entry *e;
 	struct kdx_dwsrc *src;
-	if (!find_indexed(types, KDX_IDX_FUNCTION, name, &e, &src))
+	if (!kdx_types_find_indexed(types, KDX_IDX_FUNCTION, name, &e, &src))
 		return kdx_error_create(KDX_ERR_NOT_FOUND, "no function \"%s\" in the debug info", name);
 	if (lo)
 		*lo = e->addr;
@@ -1331,7 +1016,7 @@ struct kdx_error *kdx_enumerator_find(struct kdx_types *types, const char *name,
 				      struct kdx_type **type, int64_t *value)
 {
 	const struct kdx_dwindex_entry *e;
-	struct kdx_type *t = find_indexed(types, KDX_IDX_ENUMERATOR, name, &e, NULL);
+	struct kdx_type *t = kdx_types_find_indexed(types, KDX_IDX_ENUMERATOR, name, &e, NULL);
 	if (!t)
 		return kdx_error_create(KDX_ERR_NOT_FOUND, "no enumerator \"%s\" in the debug info", name);
 	if (type)
@@ -1553,120 +1238,6 @@ int kdx_types_for_each_name(struct kdx_types *types, int (*fn)(const char *name,
 		}
 	}
 	return 0;
-}
-
-/* ---- source lines ---- */
-
-struct kdx_error *kdx_types_addr_to_line(struct kdx_types *types, uint64_t addr, uint64_t kaslr,
-					 const char **file, int *line)
-{
-	for (size_t i = 0; i < types->nsrcs; i++) {
-		struct kdx_dwsrc *src = types->srcs[i];
-		uint64_t a = addr;
-		if (i == 0)
-			a -= kaslr;
-		else if (addr < src->lo || addr >= src->hi)
-			continue;
-		Dwarf_Die cu;
-		if (!dwarf_addrdie(src->dw, a, &cu))
-			continue;
-		Dwarf_Line *l = dwarf_getsrc_die(&cu, a);
-		if (!l)
-			continue;
-		int lineno = 0;
-		const char *f = dwarf_linesrc(l, NULL, NULL);
-		if (!f || dwarf_lineno(l, &lineno) != 0)
-			continue;
-		*file = f;
-		*line = lineno;
-		return NULL;
-	}
-	return kdx_error_create(KDX_ERR_NOT_FOUND, "no line information for 0x%" PRIx64, addr);
-}
-
-struct kdx_error *kdx_addr_to_line(struct kdx_session *s, uint64_t addr, const char **file, int *line)
-{
-	if (!s->types)
-		return kdx_error_create(KDX_ERR_UNSUPPORTED, "no debug info loaded");
-	return kdx_types_addr_to_line(s->types, addr, s->kaslr_offset, file, line);
-}
-
-/* Source file of a DW_AT_call_file / DW_AT_decl_file index in CU. */
-static const char *cu_file(Dwarf_Die *cudie, Dwarf_Word idx)
-{
-	Dwarf_Files *files;
-	size_t nfiles;
-	if (dwarf_getsrcfiles(cudie, &files, &nfiles) != 0 || idx >= nfiles)
-		return NULL;
-	return dwarf_filesrc(files, idx, NULL, NULL);
-}
-
-struct kdx_error *kdx_types_inline_frames(struct kdx_types *types, uint64_t addr, uint64_t kaslr,
-					  struct kdx_inline_frame *frames, size_t max, size_t *nret)
-{
-	*nret = 0;
-	for (size_t i = 0; i < types->nsrcs; i++) {
-		struct kdx_dwsrc *src = types->srcs[i];
-		uint64_t a = addr;
-		if (i == 0)
-			a -= kaslr;
-		else if (addr < src->lo || addr >= src->hi)
-			continue;
-		Dwarf_Die cu;
-		if (!dwarf_addrdie(src->dw, a, &cu))
-			continue;
-		/* dwarf_getscopes gives the innermost DIE at A, but above an
-		 * inlined instance it continues with the abstract definition's
-		 * scopes; the physical nesting (who inlined whom) comes from
-		 * dwarf_getscopes_die on that innermost DIE. */
-		Dwarf_Die *inner = NULL, *scopes = NULL;
-		int ni = dwarf_getscopes(&cu, a, &inner);
-		int ns = ni > 0 ? dwarf_getscopes_die(&inner[0], &scopes) : -1;
-		free(inner);
-		if (ns <= 0) {
-			free(scopes);
-			continue;
-		}
-		/* innermost location: the line table */
-		const char *file = NULL;
-		int line = 0;
-		Dwarf_Line *l = dwarf_getsrc_die(&cu, a);
-		if (l) {
-			file = dwarf_linesrc(l, NULL, NULL);
-			dwarf_lineno(l, &line);
-		}
-		size_t n = 0;
-		for (int j = 0; j < ns && n < max; j++) {
-			int tag = dwarf_tag(&scopes[j]);
-			if (tag != DW_TAG_inlined_subroutine && tag != DW_TAG_subprogram)
-				continue;
-			Dwarf_Attribute attr;
-			frames[n].function = dwarf_formstring(dwarf_attr_integrate(&scopes[j], DW_AT_name, &attr));
-			frames[n].file = file;
-			frames[n].line = line;
-			frames[n].inlined = tag == DW_TAG_inlined_subroutine;
-			n++;
-			if (tag == DW_TAG_subprogram)
-				break;
-			/* the next (outer) function's location is this call site */
-			file = cu_file(&cu, attr_udata(&scopes[j], DW_AT_call_file, (uint64_t)-1));
-			line = (int)attr_udata(&scopes[j], DW_AT_call_line, 0);
-		}
-		free(scopes);
-		if (!n)
-			continue;
-		*nret = n;
-		return NULL;
-	}
-	return kdx_error_create(KDX_ERR_NOT_FOUND, "no debug info for 0x%" PRIx64, addr);
-}
-
-struct kdx_error *kdx_addr_inline_frames(struct kdx_session *s, uint64_t addr,
-					 struct kdx_inline_frame *frames, size_t max, size_t *n)
-{
-	if (!s->types)
-		return kdx_error_create(KDX_ERR_UNSUPPORTED, "no debug info loaded");
-	return kdx_types_inline_frames(s->types, addr, s->kaslr_offset, frames, max, n);
 }
 
 void kdx_types_index_stats(struct kdx_types *types, int *from_cache, double *build_seconds,

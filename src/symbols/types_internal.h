@@ -82,4 +82,18 @@ struct kdx_type *kdx_types_from_die(struct kdx_types *types, struct kdx_dwsrc *s
 struct kdx_error *kdx_types_add_src(struct kdx_types *types, struct kdx_dwsrc *src);
 void kdx_dwsrc_free(struct kdx_dwsrc *src);
 
+/* T with QUAL added (a copy owned by the table; T itself if already so). */
+struct kdx_type *kdx_types_qualified(struct kdx_types *types, struct kdx_type *t, unsigned qual);
+/* A new, zeroed type of KIND owned by the table (not from DWARF). */
+struct kdx_type *kdx_types_new_type(struct kdx_types *types, enum kdx_type_kind kind);
+/* A C integer type by its canonical GCC name, made up when DWARF lacks it. */
+struct kdx_type *kdx_types_synth_int(struct kdx_types *types, const char *name);
+/* NAME of index KIND in vmlinux then modules ("module:name" for one):
+ * the type (variables: their type; functions: the function type). */
+struct kdx_type *kdx_types_find_indexed(struct kdx_types *types, int kind, const char *name,
+					const struct kdx_dwindex_entry **entry, struct kdx_dwsrc **where);
+/* Parse a C type name (typeparse.c); no caching, no completion. */
+struct kdx_error *kdx_types_parse_name(struct kdx_types *types, const char *name,
+				       struct kdx_type **ret);
+
 #endif

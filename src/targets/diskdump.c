@@ -41,6 +41,7 @@
 /* kdump_sub_header field offsets. */
 #define SH_SIZE            104
 #define SH_PHYS_BASE       0
+#define SH_DUMP_LEVEL      8
 #define SH_OFF_VMCOREINFO  32
 #define SH_SIZE_VMCOREINFO 40
 #define SH_OFF_NOTE        48
@@ -169,6 +170,8 @@ static struct kdx_error *meta_from_header(struct kdx_target *t, struct kdx_vfile
 	t->page_size = h->block_size;
 	t->max_phys = h->max_mapnr * h->block_size;
 	t->crash_time = h->timestamp;
+	if (h->sub_hdr_size > 0)
+		t->dump_level = (int)le32(h->sub + SH_DUMP_LEVEL);
 	/* Writers that do not know the CPU leave 0; trust only other values. */
 	if (h->current_cpu != 0 && (int32_t)h->current_cpu < h->nr_cpus)
 		t->panic_cpu = (int)h->current_cpu;

@@ -35,6 +35,20 @@ static enum dump_kind classify(const unsigned char *b, size_t n)
 	return KIND_NONE;
 }
 
+/* A whole-file compressor's magic (a vmcore.gz as copied off a machine). */
+static const char *compressed_by(const unsigned char *b, size_t n)
+{
+	if (n >= 2 && b[0] == 0x1f && b[1] == 0x8b)
+		return "gzip";
+	if (n >= 6 && !memcmp(b, "\xfd" "7zXZ\0", 6))
+		return "xz";
+	if (n >= 4 && !memcmp(b, "\x28\xb5\x2f\xfd", 4))
+		return "zstd";
+	if (n >= 3 && !memcmp(b, "BZh", 3))
+		return "bzip2";
+	return NULL;
+}
+
 static int is_kcore_path(const char *path)
 {
 	struct stat a, b;
@@ -55,7 +69,9 @@ int kdx_target_probe_file(const char *path)
 	close(fd);
 	if (n <= 0)
 		return 0;
-	return classify(b, n) != KIND_NONE;
+	/* A compressed file is claimed too, so that opening it says to
+	 * decompress it first rather than trying it as a vmlinux. */
+	return classify(b, n) != KIND_NONE || compressed_by(b, n) != NULL;
 }
 
 struct kdx_error *kdx_target_open(const char *path, struct kdx_target **ret)
@@ -72,6 +88,10 @@ struct kdx_error *kdx_target_open(const char *path, struct kdx_target **ret)
 			return kdx_error_create(KDX_ERR_IO,
 				"cannot open %s: %s (reading the live kernel needs root)",
 				path, strerror(errno));
+		if (errno == ENOENT && strcmp(path, KCORE_PATH) == 0)
+			return kdx_error_create(KDX_ERR_IO,
+				"cannot open %s: this kernel has none (CONFIG_PROC_KCORE off, or /proc"
+				" not mounted): give a dump file to analyze", path);
 		return kdx_error_create(KDX_ERR_IO, "cannot open %s: %s", path, strerror(errno));
 	}
 	ssize_t n = pread(fd, b, sizeof(b), 0);
@@ -85,6 +105,11 @@ struct kdx_error *kdx_target_open(const char *path, struct kdx_target **ret)
 		kind = KIND_KCORE;
 	if (kind == KIND_NONE) {
 		close(fd);
+		const char *packer = compressed_by(b, n);
+		if (packer)
+			return kdx_error_create(KDX_ERR_FORMAT,
+				"%s is compressed with %s: decompress it first (e.g. %s -dk %s)",
+				path, packer, packer, path);
 		return kdx_error_create(KDX_ERR_FORMAT,
 			"%s is not a kernel dump (not ELF core, kdump-compressed or makedumpfile flattened)",
 			path);
@@ -98,6 +123,7 @@ struct kdx_error *kdx_target_open(const char *path, struct kdx_target **ret)
 	t->path = strdup(path);
 	t->page_size = 4096;
 	t->panic_cpu = -1;
+	t->dump_level = -1;
 	if (!t->path) {
 		free(t);
 		close(fd);

@@ -78,6 +78,10 @@ struct kdx_target {
 	/* Added by targets: live kcore's direct map base (p_vaddr - p_paddr of
 	 * its RAM segments), i.e. page_offset_base; 0 if the source has none. */
 	uint64_t direct_map_base;
+	/* kdump-compressed: the sub-header's dump_level (makedumpfile -d
+	 * bitmask of excluded page kinds; QEMU writes 1 with every page
+	 * present); -1 for other formats. */
+	int dump_level;
 };
 
 /*
@@ -88,7 +92,9 @@ struct kdx_target {
 struct kdx_error *kdx_target_open(const char *path, struct kdx_target **ret);
 void kdx_target_close(struct kdx_target *t);
 
-/* Does the file at PATH look like a dump we can open (by magic)? */
+/* Does the file at PATH look like a dump (by magic)? Also true for a
+ * gzip/xz/zstd/bzip2-compressed file, which kdx_target_open then refuses
+ * with "decompress it first". */
 int kdx_target_probe_file(const char *path);
 
 /* VMCOREINFO lookups: "OSRELEASE", "SYMBOL(init_top_pgt)", "NUMBER(phys_base)",

@@ -3,6 +3,8 @@
 # libFuzzer for SECONDS (default 60), seeded with doc/examples and the
 # malformed-script corpus. Exits non-zero if the fuzzer finds a crash, a
 # leak or undefined behaviour; skips (exit 0, says why) without clang.
+# The last line is TAP-like for tests/run-tests.sh: "ok - ..." (also for a
+# skip, with "# SKIP") or "not ok - ...".
 #
 #   tests/fuzz/run.sh [SECONDS]
 set -u
@@ -12,26 +14,27 @@ OUT=${KDX_FUZZ_DIR:-$ROOT/build-fuzz}
 CC=${CLANG:-clang}
 
 if ! command -v "$CC" >/dev/null 2>&1; then
-	echo "SKIP: $CC not found (apt-get install clang): probe parser fuzzing not run"
+	echo "ok - probe parser fuzz # SKIP $CC not found (apt-get install clang)"
 	exit 0
 fi
 mkdir -p "$OUT/corpus" "$OUT/artifacts"
 # libFuzzer needs clang's runtime; check it links before blaming kdx.
 if ! echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return 0; }' |
 	"$CC" -x c -fsanitize=fuzzer - -o "$OUT/check" 2>/dev/null; then
-	echo "SKIP: $CC cannot build libFuzzer targets (missing compiler-rt?): probe parser fuzzing not run"
+	echo "ok - probe parser fuzz # SKIP $CC cannot build libFuzzer targets (missing compiler-rt?)"
 	exit 0
 fi
 
 PKGS="libdw libelf"
 CFLAGS="-D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -I$ROOT/src -I$ROOT/include"
-set -e
-"$CC" $CFLAGS -o "$OUT/probe_parse_fuzz" \
+if ! "$CC" $CFLAGS -o "$OUT/probe_parse_fuzz" \
 	"$ROOT/tests/fuzz/probe_parse_fuzz.c" "$ROOT/tests/fuzz/stubs.c" \
 	"$ROOT"/src/probe/lexer.c "$ROOT"/src/probe/parser.c "$ROOT"/src/probe/check.c \
 	"$ROOT"/src/probe/interp.c "$ROOT"/src/probe/builtins.c "$ROOT"/src/probe/points.c \
-	"$ROOT"/src/error.c "$ROOT"/src/util.c
-set +e
+	"$ROOT"/src/error.c "$ROOT"/src/util.c; then
+	echo "not ok - probe parser fuzz: the fuzz target does not build"
+	exit 1
+fi
 
 # Seeds: every example and every malformed script.
 cp "$ROOT"/doc/examples/*.stp "$ROOT"/tests/probe/bad/*.stp "$ROOT"/tests/probe/bad-dump/*.stp "$OUT/corpus/" 2>/dev/null
@@ -72,8 +75,9 @@ echo "fuzzing the probe parser for ${SECONDS_TO_RUN}s ($OUT)"
 	-print_final_stats=1 "$OUT/corpus" 2>"$OUT/fuzz.log"
 rc=$?
 tail -n 15 "$OUT/fuzz.log"
+runs=$(sed -n 's/^Done \([0-9]*\) runs.*/\1/p' "$OUT/fuzz.log" | tail -n1)
 if [ $rc -ne 0 ]; then
-	echo "FAIL: the fuzzer found a problem (rc=$rc); reproducer in $OUT/artifacts/"
+	echo "not ok - probe parser fuzz: the fuzzer found a problem (rc=$rc); reproducer in $OUT/artifacts/"
 	exit 1
 fi
-echo "PASS: no crash in ${SECONDS_TO_RUN}s"
+echo "ok - probe parser fuzz: no crash in ${SECONDS_TO_RUN}s (${runs:-?} runs)"

@@ -127,6 +127,23 @@ check "$t: \$task->comm, execname(), pointer arithmetic" "init|init|1|1|1|3" "$(
 check "$t: \$var\$ of a char array" '"init"' "$(echo "$out" | sed -n 2p)"
 check "$t: \$var\$ of a struct is {...}" '{' "$(echo "$out" | sed -n 3p)"
 
+# --- @defined, try/catch of a failed read, kernel_string default, container_of
+out=$(script /dev/stdin "$VMLINUX" "$DUMP" <<'EOF'
+probe begin {
+	t = task_current()
+	printf("%d %d\n", @defined(t->pid), @defined(t->no_such_member))
+	try { x = kernel_long(24) } catch (m) { printf("caught %d\n", isinstr(m, "0x18")) }
+	printf("[%s]\n", kernel_string(0, "none"))
+	c = container_of(&t->tasks, "struct task_struct", "tasks")
+	printf("%d\n", c == t)
+}
+EOF
+)
+check "$t: @defined, try/catch, kernel_string default, container_of" "1 0
+caught 1
+[none]
+1" "$out"
+
 # --- list() equivalence with the planted count; hlist; loop detection
 out=$(with_module 'probe -e '\''global n, m; probe list("kdx_fixture_list", "struct kdx_fixture_item", "link") { n++; if ($entry->magic != 0x4b44584954454d) m++ } probe end { printf("%d %d\n", n, m) }'\''' \
 	'probe -e '\''global n; probe hlist("kdx_fixture_hlist", "struct kdx_fixture_item", "hnode") { n++ } probe end { println(n) }'\''' \

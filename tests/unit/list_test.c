@@ -210,6 +210,13 @@ int main(void)
 	   err ? err->message : "no error");
 	kdx_error_destroy(err);
 
+	/* a deleted entry's poisoned next */
+	put64(node(bo[3]), 0xdead000000000100ULL);
+	err = kdx_list_walk(&s, &w, NULL, NULL, &count);
+	ok(err && strstr(err->message, "was deleted") && count == 4, "poisoned next: deleted entry named (%s)",
+	   err ? err->message : "no error");
+	kdx_error_destroy(err);
+
 	/* NULL next ends a list_head walk (crash does the same) */
 	put64(node(bo[3]), 0);
 	err = kdx_list_walk(&s, &w, NULL, NULL, &count);

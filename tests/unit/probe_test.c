@@ -268,6 +268,10 @@ static void stats(void)
 		   "    4 |                                                   0\n"
 		   "    8 |                                                   0\n"
 		   "\n");
+	expect_out("stats arrays sorted by @sum and @max",
+		   "global t\nprobe begin { t[\"a\"] <<< 5; t[\"b\"] <<< 1; t[\"b\"] <<< 2; t[\"c\"] <<< 9; t[\"c\"] <<< -20 }\n"
+		   "probe end { foreach (k in t @sum-) printf(\"%s \", k); foreach (k in t @max+ limit 2) printf(\"%s \", k); println() }",
+		   "a b c b a \n");
 	expect_out("empty aggregate count", "global s\nprobe begin { if (0) s <<< 1; println(@count(s), @sum(s)) }", "00\n");
 	expect_err("empty aggregate avg", "global s\nprobe begin { if (0) s <<< 1; println(@avg(s)) }",
 		   "t.stp:2:39: @avg() of an empty aggregate", "");

@@ -185,8 +185,8 @@ static void check_dump(const char *path, const char *sysmap, const char *banner,
 		return;
 	}
 	printf("# format %s, %u CPUs, panic_cpu %d, max_phys 0x%" PRIx64 ", crash_time %" PRId64
-	       ", opened in %.3f s\n", t->format, t->ncpus, t->panic_cpu, t->max_phys,
-	       t->crash_time, now() - t0);
+	       ", dump_level %d, opened in %.3f s\n", t->format, t->ncpus, t->panic_cpu, t->max_phys,
+	       t->crash_time, t->dump_level, now() - t0);
 	for (unsigned i = 0; i < t->ncpus; i++) {
 		const struct kdx_cpu_regs *c = &t->cpus[i];
 		printf("# cpu %u valid %d pid %d rip %016" PRIx64 " rsp %016" PRIx64

@@ -148,6 +148,7 @@ static struct buf build_kdump(void)
 	put64(&b, sh + 48, note_off);
 	put64(&b, sh + 56, nl);
 	put64(&b, sh + 96, NPFN);                          /* max_mapnr_64 */
+	put32(&b, sh + 8, 31);                             /* dump_level */
 
 	uint64_t bm1 = (1 + sub_hdr_size) * PS, bmlen = bitmap_blocks * PS / 2;
 	uint64_t desc = bm1 + 2 * bmlen;
@@ -311,6 +312,7 @@ static void check_meta(const char *what, struct kdx_target *t, int own_parser)
 	ok(v && len == 10 && !memcmp(v, "6.1.0-test", 10), "%s: VMCOREINFO OSRELEASE", what);
 	ok(t->max_phys == NPFN * PS, "%s: max_phys 0x%" PRIx64, what, t->max_phys);
 	if (own_parser) {
+		ok(t->dump_level == 31, "%s: dump_level from the sub-header", what);
 		ok(t->crash_time == 1700000000, "%s: crash time from the header", what);
 		ok(t->panic_cpu == 1, "%s: panic CPU from the header", what);
 	}
@@ -738,6 +740,10 @@ int main(void)
 	expect_open_error(tpath, "truncated", "flattened without end marker");
 	expect_open_error(t2path, "truncated", "kdump cut inside the descriptors");
 	expect_open_error(npath, "is not a kernel dump", "not a dump");
+	write_file(npath, "\x1f\x8b\x08\x00rest", 8);
+	expect_open_error(npath, "compressed with gzip: decompress it first", "gzip'ed dump");
+	ok(kdx_target_probe_file(npath), "probe_file claims a compressed file (to say: decompress)");
+	write_file(npath, "hello, world\n", 13);
 	expect_open_error("/nonexistent/vmcore", "cannot open", "missing file");
 
 	/* ELF core whose segment lies beyond the end of the file. */
