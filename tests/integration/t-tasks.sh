@@ -114,3 +114,6 @@ check "mod: names, bases and sizes ($name)" "$want" "$got"
 out=$(kdx_cmd 'ps -r 1')
 check "ps -r lists 16 limits ($name)" "16" "$(echo "$out" | awk 'NR > 2' | wc -l)"
 check "ps -r CORE of init ($name)" "0" "$(echo "$out" | awk '$1 == "CORE" { print $2 }')"
+
+# ps -C 0: exactly the rows whose CPU column is 0
+check "ps -C 0 ($name)" "$(awk '$3 == 0' "$tmp/rows" | wc -l)" "$(kdx_cmd 'ps -C 0' | awk 'NR > 1' | wc -l)"
