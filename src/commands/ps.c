@@ -437,6 +437,14 @@ static struct kdx_error *ps_task_main(struct kdx_session *s, struct ps_ctx *pcp,
 		return err;
 	if ((err = kdx_tasks(s, &pc.tasks, &pc.n)))
 		return err;
+	if (pc.flags & PS_SUMMARY)
+		return kdx_error_create(KDX_ERR_SYNTAX, "foreach ... ps -S: a summary is not per task (use ps -S)");
+	int table = !(pc.flags & (PS_LAST | PS_TIMES | PS_PARENTS | PS_CHILDREN | PS_GROUP |
+				  PS_ARGS | PS_RLIMIT | PS_SUMMARY));
+	if (table && (flags & KDX_PERTASK_FIRST))
+		fprintf(s->out, "%s", pc.flags & PS_KSTACK
+			? "      PID    PPID  CPU      KSTACKP      ST  %MEM      VSZ      RSS  COMM\n"
+			: "      PID    PPID  CPU       TASK        ST  %MEM      VSZ      RSS  COMM\n");
 	if (!passes_filters(&pc, t))
 		return NULL;
 	if (pc.flags & PS_LAST) {
@@ -457,10 +465,6 @@ static struct kdx_error *ps_task_main(struct kdx_session *s, struct ps_ctx *pcp,
 	} else if (pc.flags & PS_RLIMIT) {
 		print_rlimits(s, t);
 	} else {
-		if (flags & KDX_PERTASK_FIRST)
-			fprintf(s->out, "%s", pc.flags & PS_KSTACK
-				? "      PID    PPID  CPU      KSTACKP      ST  %MEM      VSZ      RSS  COMM\n"
-				: "      PID    PPID  CPU       TASK        ST  %MEM      VSZ      RSS  COMM\n");
 		print_row(s, &pc, t, kdx_totalram_pages(s) * (psz / 1024));
 	}
 	return NULL;
