@@ -44,17 +44,21 @@ static struct kdx_error *show_caches(struct kdx_session *s, const char *name)
 	const struct kdx_slab_cache *caches;
 	size_t n;
 	struct kdx_error *err = kdx_slab_caches(s, &caches, &n);
-	int found = 0;
 
 	if (err)
 		return kdx_error_prefix(err, "kmem");
+	if (name) {
+		/* one cache, by name or struct kmem_cache address */
+		const struct kdx_slab_cache *c = kdx_slab_cache_find(s, name);
+		if (!c)
+			return kdx_error_create(KDX_ERR_NOT_FOUND, "kmem: no slab cache named %s", name);
+		caches = c;
+		n = 1;
+	}
 	fputs(cache_header, s->out);
 	for (size_t i = 0; i < n; i++) {
 		const struct kdx_slab_cache *c = &caches[i];
 		struct kdx_slab_stats st;
-		if (name && strcmp(c->name, name) && strtoull(name, NULL, 16) != c->addr)
-			continue;
-		found++;
 		if (kdx_interrupted(s))
 			return kdx_error_create(KDX_ERR_INTERRUPTED, "kmem: interrupted");
 		if ((err = kdx_slab_cache_stats(s, c, &st))) {
@@ -63,8 +67,6 @@ static struct kdx_error *show_caches(struct kdx_session *s, const char *name)
 		}
 		print_cache_line(s, c, &st);
 	}
-	if (name && !found)
-		return kdx_error_create(KDX_ERR_NOT_FOUND, "kmem: no slab cache named %s", name);
 	return NULL;
 }
 
@@ -139,7 +141,7 @@ static struct kdx_error *show_cache_objects(struct kdx_session *s, const char *n
 }
 
 static const char page_header[] =
-	"      PAGE         PHYSICAL      MAPPING       INDEX CNT FLAGS\n";
+	"      PAGE       PHYSICAL      MAPPING       INDEX CNT FLAGS\n";
 
 static void print_page_line(struct kdx_session *s, const struct kdx_page_info *pi)
 {

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "commands/command.h"
+#include "commands/cpuspec.h"
 #include "kernel/kread.h"
 #include "kernel/sysinfo.h"
 #include "kernel/tasks.h"
@@ -35,7 +36,8 @@ enum {
 struct ps_ctx {
 	unsigned flags;
 	unsigned policy;
-	int cpu;
+	char *cpus;            /* -C: per CPU flag (kdx_cpu_count entries) */
+	int ncpus;
 	struct kdx_task *tasks;
 	size_t n;
 	unsigned char *sel;    /* per task: selected */
@@ -131,7 +133,7 @@ static int passes_filters(const struct ps_ctx *pc, const struct kdx_task *t)
 		return 0;
 	if ((pc->flags & PS_POLICY) && t->policy != pc->policy)
 		return 0;
-	if ((pc->flags & PS_CPU) && t->cpu != pc->cpu)
+	if ((pc->flags & PS_CPU) && (t->cpu < 0 || t->cpu >= pc->ncpus || !pc->cpus[t->cpu]))
 		return 0;
 	return 1;
 }
@@ -421,20 +423,28 @@ static void print_summary(struct kdx_session *s, const struct kdx_task **list, s
 	}
 }
 
-static struct kdx_error *parse_opts(struct ps_ctx *pc, int argc, char **argv);
+static struct kdx_error *parse_opts(struct kdx_session *s, struct ps_ctx *pc, int argc, char **argv);
 
 /* foreach ... ps [-options]: one task (the column header once). */
-static struct kdx_error *ps_run_task(struct kdx_session *s, const struct kdx_task *t,
-				     int argc, char **argv, unsigned flags)
+static struct kdx_error *ps_task_main(struct kdx_session *s, struct ps_ctx *pcp,
+				      const struct kdx_task *t, int argc, char **argv, unsigned flags)
 {
-	struct ps_ctx pc = { 0 };
-	struct kdx_error *err = parse_opts(&pc, argc, argv);
+#define pc (*pcp)
+	struct kdx_error *err = parse_opts(s, &pc, argc, argv);
 	uint64_t psz = s->target && s->target->page_size ? s->target->page_size : 4096;
 
 	if (err)
 		return err;
 	if ((err = kdx_tasks(s, &pc.tasks, &pc.n)))
 		return err;
+	if (pc.flags & PS_SUMMARY)
+		return kdx_error_create(KDX_ERR_SYNTAX, "foreach ... ps -S: a summary is not per task (use ps -S)");
+	int table = !(pc.flags & (PS_LAST | PS_TIMES | PS_PARENTS | PS_CHILDREN | PS_GROUP |
+				  PS_ARGS | PS_RLIMIT | PS_SUMMARY));
+	if (table && (flags & KDX_PERTASK_FIRST))
+		fprintf(s->out, "%s", pc.flags & PS_KSTACK
+			? "      PID    PPID  CPU      KSTACKP      ST  %MEM      VSZ      RSS  COMM\n"
+			: "      PID    PPID  CPU       TASK        ST  %MEM      VSZ      RSS  COMM\n");
 	if (!passes_filters(&pc, t))
 		return NULL;
 	if (pc.flags & PS_LAST) {
@@ -455,21 +465,29 @@ static struct kdx_error *ps_run_task(struct kdx_session *s, const struct kdx_tas
 	} else if (pc.flags & PS_RLIMIT) {
 		print_rlimits(s, t);
 	} else {
-		if (flags & KDX_PERTASK_FIRST)
-			fprintf(s->out, "%s", pc.flags & PS_KSTACK
-				? "      PID    PPID  CPU      KSTACKP      ST  %MEM      VSZ      RSS  COMM\n"
-				: "      PID    PPID  CPU       TASK        ST  %MEM      VSZ      RSS  COMM\n");
 		print_row(s, &pc, t, kdx_totalram_pages(s) * (psz / 1024));
 	}
 	return NULL;
+#undef pc
+}
+
+static struct kdx_error *ps_run_task(struct kdx_session *s, const struct kdx_task *t,
+				     int argc, char **argv, unsigned flags)
+{
+	struct ps_ctx pc = { 0 };
+	struct kdx_error *err = ps_task_main(s, &pc, t, argc, argv, flags);
+
+	free(pc.cpus);
+	return err;
 }
 
 static const char *const ps_usage =
-	"ps [-k|-u|-G|-y policy] [-s] [-p|-c|-t|-l|-m|-a|-g|-r|-S|-A] [-C cpu] [pid | task | command | 'regex'] ...";
+	"ps [-k|-u|-G|-y policy] [-s] [-p|-c|-t|-l|-m|-a|-g|-r|-S|-A] [-C cpus] [pid | task | command | 'regex'] ...";
 
-static struct kdx_error *parse_opts(struct ps_ctx *pc, int argc, char **argv)
+static struct kdx_error *parse_opts(struct kdx_session *s, struct ps_ctx *pc, int argc, char **argv)
 {
 	struct kdx_error *err;
+	const char *spec = NULL;
 	int c;
 
 	optind = 0;
@@ -497,9 +515,7 @@ static struct kdx_error *parse_opts(struct ps_ctx *pc, int argc, char **argv)
 			break;
 		case 'C':
 			pc->flags |= PS_CPU;
-			if (!kdx_is_number(optarg))
-				return kdx_error_create(KDX_ERR_SYNTAX, "ps -C: not a CPU number: %s", optarg);
-			pc->cpu = atoi(optarg);
+			spec = optarg;
 			break;
 		default:
 			return kdx_error_create(KDX_ERR_SYNTAX, "ps: invalid option -%c; usage: %s",
@@ -508,16 +524,27 @@ static struct kdx_error *parse_opts(struct ps_ctx *pc, int argc, char **argv)
 	}
 	if ((pc->flags & PS_KERNEL) && (pc->flags & PS_USER))
 		return kdx_error_create(KDX_ERR_SYNTAX, "ps: -k and -u exclude each other");
+	if (spec) {
+		int opt = optind;   /* kdx_cpuspec_parse may not touch getopt, but be safe */
+		pc->ncpus = kdx_cpu_count(s);
+		pc->cpus = calloc((size_t)pc->ncpus, 1);
+		if (!pc->cpus)
+			return kdx_error_nomem();
+		err = kdx_cpuspec_parse(s, spec, pc->cpus, pc->ncpus);
+		optind = opt;
+		if (err)
+			return kdx_error_prefix(err, "ps -C");
+	}
 	return NULL;
 }
 
-static struct kdx_error *cmd_ps(struct kdx_session *s, int argc, char **argv)
+static struct kdx_error *ps_main(struct kdx_session *s, struct ps_ctx *pcp, int argc, char **argv)
 {
-	struct ps_ctx pc = { 0 };
+#define pc (*pcp)
 	struct kdx_error *err;
 	int any_arg = 0;
 
-	if ((err = parse_opts(&pc, argc, argv)))
+	if ((err = parse_opts(s, &pc, argc, argv)))
 		return err;
 	if ((err = kdx_tasks(s, &pc.tasks, &pc.n)))
 		return err;
@@ -588,11 +615,21 @@ static struct kdx_error *cmd_ps(struct kdx_session *s, int argc, char **argv)
 	if (kdx_interrupted(s))
 		return kdx_error_create(KDX_ERR_INTERRUPTED, "ps: interrupted");
 	return NULL;
+#undef pc
+}
+
+static struct kdx_error *cmd_ps(struct kdx_session *s, int argc, char **argv)
+{
+	struct ps_ctx pc = { 0 };
+	struct kdx_error *err = ps_main(s, &pc, argc, argv);
+
+	free(pc.cpus);
+	return err;
 }
 
 const struct kdx_command kdx_cmd_ps = {
 	.name = "ps",
-	.usage = "ps [-k|-u|-G|-y policy] [-s] [-p|-c|-t|-l|-m|-a|-g|-r|-S|-A] [-C cpu] [pid | task | command | 'regex'] ...",
+	.usage = "ps [-k|-u|-G|-y policy] [-s] [-p|-c|-t|-l|-m|-a|-g|-r|-S|-A] [-C cpus] [pid | task | command | 'regex'] ...",
 	.summary = "process status: every process and thread",
 	.help =
 	"  Lists every task (process and thread, and each CPU's idle task) as crash does:\n"
@@ -607,7 +644,7 @@ const struct kdx_command kdx_cmd_ps = {
 	"    -k  kernel threads only          -u  user tasks only\n"
 	"    -G  thread group leaders only    -A  only tasks active on a CPU\n"
 	"    -y policy  only tasks of that scheduling policy (NORMAL FIFO RR BATCH IDLE DEADLINE or a number)\n"
-	"    -C cpu     only tasks last on that CPU\n"
+	"    -C cpus    only tasks last on those CPUs (1, 0,2-3, all)\n"
 	"    -s  show the saved kernel stack pointer (KSTACKP) instead of TASK\n"
 	"    -l  last arrival on a CPU (sched_info.last_arrival, ns), newest first\n"
 	"    -m  like -l, as time since then ([days hh:mm:ss.ms]) relative to the CPU's rq clock\n"

@@ -138,8 +138,13 @@ static struct kdx_error *cmd_sys(struct kdx_session *s, int argc, char **argv)
 		 !err && v ? "  [TAINTED]" : "");
 	kdx_error_destroy(err);
 	line(s, "KERNEL", buf);
-	line(s, "DUMPFILE", s->target && s->target->live ? "/proc/kcore  [LIVE]"
-		 : s->target && s->target->path ? s->target->path : "(none)");
+	/* makedumpfile -d N left out page kinds beyond zero pages (QEMU's
+	 * kdump-compressed files say 1 and have every page) */
+	snprintf(buf, sizeof(buf), "%s%s",
+		 s->target && s->target->live ? "/proc/kcore  [LIVE]"
+		 : s->target && s->target->path ? s->target->path : "(none)",
+		 s->target && s->target->dump_level > 1 ? "  [PARTIAL DUMP]" : "");
+	line(s, "DUMPFILE", buf);
 	snprintf(buf, sizeof(buf), "%d", kdx_cpu_present_count(s));
 	line(s, "CPUS", buf);
 	if ((err = kdx_crash_time(s, &t))) {

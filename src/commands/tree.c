@@ -89,10 +89,16 @@ static struct kdx_error *cmd_tree(struct kdx_session *s, int argc, char **argv)
 	char *expr = kdx_join_words(argc - optind, argv + optind);
 	if (!expr)
 		return kdx_error_nomem();
-	err = kdx_resolve_address(s, expr, &root, NULL);
+	struct kdx_type *rtype = NULL;
+	err = kdx_resolve_address(s, expr, &root, &rtype);
 	free(expr);
 	if (err)
 		return kdx_error_prefix(err, "tree");
+	/* convenience: an mm_struct (`tree -t maple (struct mm_struct *)X`) means its mm_mt */
+	if (!r_arg && !strcmp(type, "maple") && kdx_type_is_struct_named(rtype, "mm_struct")) {
+		if ((err = kdx_offset_parse(s, "mm_struct.mm_mt", &root_off, NULL, NULL)))
+			return kdx_error_prefix(err, "tree");
+	}
 	if (o_arg && (err = kdx_offset_parse(s, o_arg, &c.node_offset, NULL, NULL)))
 		return kdx_error_prefix(err, "tree -o");
 	if (r_arg && (err = kdx_offset_parse(s, r_arg, &root_off, NULL, NULL)))
@@ -140,7 +146,8 @@ const struct kdx_command kdx_cmd_tree = {
 "              ROOT is a struct xarray (radix_tree_root is one since 4.20);\n"
 "              entries are the stored pointers, in index order.\n"
 "  -t maple    ROOT is a struct maple_tree (an mm's mm_mt holds its VMAs);\n"
-"              entries are the stored pointers, in range order.\n"
+"              entries are the stored pointers, in range order. A ROOT that\n"
+"              is an mm_struct (`(struct mm_struct *)ADDR`) means its mm_mt.\n"
 "  -r OFFSET   ROOT is a structure holding the root at OFFSET (bytes or\n"
 "              STRUCT.MEMBER).\n"
 "  -o OFFSET   rbtree: offset of the rb_node in each entry (bytes or\n"

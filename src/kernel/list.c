@@ -85,9 +85,53 @@ static void addr_set_release(struct addr_set *set)
 	set->slot = NULL;
 }
 
+/* list_del() leaves LIST_POISON1/2 (0x100/0x122 + POISON_POINTER_DELTA,
+ * 0xdead000000000000 on x86_64) in a deleted entry's links. */
+static int is_poison(uint64_t p)
+{
+	return (p >> 48) == 0xdead && (p & 0xffffffffffffULL) < 0x1000;
+}
+
+/*
+ * Loop detection: a hash set of the nodes seen, up to a limit; past it,
+ * Brent's algorithm (a "tortoise" node that jumps to the current one at
+ * powers of two; meeting it again means a loop) in constant memory.
+ */
+#define DEFAULT_SET_LIMIT (8ULL << 20)
+
+struct loop_check {
+	struct addr_set set;
+	uint64_t limit;
+	int brent;
+	uint64_t tortoise, power, lam;
+};
+
+/* 1: new node, 0: seen before (a loop), -1: out of memory. */
+static int loop_check_step(struct loop_check *lc, uint64_t a)
+{
+	if (!lc->brent) {
+		if (lc->set.count < lc->limit)
+			return addr_set_insert(&lc->set, a);
+		addr_set_release(&lc->set);
+		lc->brent = 1;
+		lc->tortoise = a;
+		lc->power = lc->lam = 1;
+		return 1;
+	}
+	if (a == lc->tortoise)
+		return 0;
+	if (lc->power == lc->lam) {
+		lc->tortoise = a;
+		lc->power *= 2;
+		lc->lam = 0;
+	}
+	lc->lam++;
+	return 1;
+}
+
 static struct kdx_error *walk_list_head(struct kdx_session *s, const struct kdx_list_walk *w,
 					kdx_list_fn fn, void *arg, uint64_t *count,
-					struct addr_set *seen)
+					struct loop_check *seen)
 {
 	uint64_t head = w->start;
 	uint64_t cur = head;
@@ -96,7 +140,7 @@ static struct kdx_error *walk_list_head(struct kdx_session *s, const struct kdx_
 	uint64_t n = 0;
 	struct kdx_error *err;
 
-	if (addr_set_insert(seen, head) < 0)
+	if (loop_check_step(seen, head) < 0)
 		return kdx_error_nomem();
 	if ((err = kdx_read(s, head, link, sizeof(link))))
 		return kdx_error_prefix(err, "list head at %llx", (unsigned long long)head);
@@ -118,7 +162,7 @@ static struct kdx_error *walk_list_head(struct kdx_session *s, const struct kdx_
 					       (unsigned long long)n);
 			goto fail;
 		}
-		int ins = addr_set_insert(seen, next);
+		int ins = loop_check_step(seen, next);
 		if (ins < 0) {
 			err = kdx_error_nomem();
 			goto fail;
@@ -127,6 +171,13 @@ static struct kdx_error *walk_list_head(struct kdx_session *s, const struct kdx_
 			err = kdx_error_create(KDX_ERR_INVALID,
 				"list: duplicate list entry: %llx (the list loops back after %llu entries; %llx links to it)",
 				(unsigned long long)(next - w->link_offset), (unsigned long long)n,
+				(unsigned long long)(cur - w->link_offset));
+			goto fail;
+		}
+		if (is_poison(next)) {
+			err = kdx_error_create(KDX_ERR_INVALID,
+				"list: %llx->%s is the poison value %llx: entry %llx was deleted from the list",
+				(unsigned long long)cur, fwd ? "prev" : "next", (unsigned long long)next,
 				(unsigned long long)(cur - w->link_offset));
 			goto fail;
 		}
@@ -160,7 +211,7 @@ fail:
 
 static struct kdx_error *walk_hlist(struct kdx_session *s, const struct kdx_list_walk *w,
 				    kdx_list_fn fn, void *arg, uint64_t *count,
-				    struct addr_set *seen)
+				    struct loop_check *seen)
 {
 	uint64_t link[2];   /* hlist_node: next, pprev */
 	uint64_t prev_next_addr = w->start;   /* &head->first or &prev->next */
@@ -184,7 +235,7 @@ static struct kdx_error *walk_hlist(struct kdx_session *s, const struct kdx_list
 					       (unsigned long long)n);
 			goto fail;
 		}
-		int ins = addr_set_insert(seen, node);
+		int ins = loop_check_step(seen, node);
 		if (ins <= 0) {
 			err = ins < 0 ? kdx_error_nomem() :
 				kdx_error_create(KDX_ERR_INVALID,
@@ -220,7 +271,7 @@ fail:
 
 static struct kdx_error *walk_single(struct kdx_session *s, const struct kdx_list_walk *w,
 				     kdx_list_fn fn, void *arg, uint64_t *count,
-				     struct addr_set *seen)
+				     struct loop_check *seen)
 {
 	uint64_t entry = w->start, first = 0, n = 0;
 	struct kdx_error *err;
@@ -235,7 +286,7 @@ static struct kdx_error *walk_single(struct kdx_session *s, const struct kdx_lis
 					       (unsigned long long)n);
 			goto fail;
 		}
-		int ins = addr_set_insert(seen, entry);
+		int ins = loop_check_step(seen, entry);
 		if (ins <= 0) {
 			err = ins < 0 ? kdx_error_nomem() :
 				kdx_error_create(KDX_ERR_INVALID,
@@ -272,7 +323,7 @@ fail:
 struct kdx_error *kdx_list_walk(struct kdx_session *s, const struct kdx_list_walk *w,
 				kdx_list_fn fn, void *arg, uint64_t *count)
 {
-	struct addr_set seen;
+	struct loop_check seen = { .limit = w->set_limit ? w->set_limit : DEFAULT_SET_LIMIT };
 	struct kdx_error *err;
 	uint64_t dummy;
 
@@ -281,7 +332,7 @@ struct kdx_error *kdx_list_walk(struct kdx_session *s, const struct kdx_list_wal
 	*count = 0;
 	if (!w->start)
 		return kdx_error_create(KDX_ERR_INVALID, "list: start address is NULL");
-	if (!addr_set_init(&seen, 1024))
+	if (!addr_set_init(&seen.set, 1024))
 		return kdx_error_nomem();
 	switch (w->kind) {
 	case KDX_LIST_HEAD:
@@ -296,7 +347,7 @@ struct kdx_error *kdx_list_walk(struct kdx_session *s, const struct kdx_list_wal
 	default:
 		err = kdx_error_create(KDX_ERR_INVALID, "list: unknown list kind %d", (int)w->kind);
 	}
-	addr_set_release(&seen);
+	addr_set_release(&seen.set);
 	return err;
 }
 

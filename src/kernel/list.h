@@ -28,6 +28,8 @@ enum kdx_list_kind {
  *                   ENTRY + link_offset. Ends at NULL, back at START or at the
  *                   first entry, or at an entry pointing to itself.
  * A node seen twice is a loop: the walk stops with "duplicate list entry".
+ * Loop detection remembers every node (a hash set) up to set_limit nodes,
+ * then switches to Brent's algorithm, so memory stays bounded.
  */
 struct kdx_list_walk {
 	enum kdx_list_kind kind;
@@ -38,6 +40,9 @@ struct kdx_list_walk {
 	uint64_t end;           /* -e: stop at this address (0: none) */
 	uint64_t max_entries;   /* 0: unlimited */
 	int check_links;        /* verify next->prev == cur */
+	uint64_t set_limit;     /* nodes remembered for loop detection before switching to
+				 * Brent's algorithm (constant memory; the duplicate named is
+				 * then some entry on the loop); 0: 8M nodes (128 MB) */
 };
 
 /* Callback per entry: ENTRY is the containing object's address (node - link_offset),

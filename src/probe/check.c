@@ -912,8 +912,6 @@ static void stmt(struct checker *C, struct node *n)
 			if (ty == TY_KV || ty == TY_UNK)
 				break;
 			if (f->rettype == TY_UNK || f->rettype == TY_VOID) {
-				if (f->rettype == TY_VOID && C->pass > 0 && 0)
-					break;
 				f->rettype = ty;
 				C->changed = 1;
 			} else if (!compatible(f->rettype, ty)) {

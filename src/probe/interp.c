@@ -1124,6 +1124,7 @@ static int eval_in(struct interp *I, struct node *n, struct val *out)
 }
 
 static void init_locals(struct val *frame, int n, const int *types, int from);
+static int exec_body(struct interp *I, struct node *body);
 
 static int call_user(struct interp *I, struct node *n, struct val *out)
 {
@@ -1144,7 +1145,6 @@ static int call_user(struct interp *I, struct node *n, struct val *out)
 		free(frame);
 		return -1;
 	}
-	extern int exec_body(struct interp *I, struct node *body);
 	struct val *saved = I->locals;
 	I->locals = frame;
 	I->nesting++;
@@ -1625,7 +1625,7 @@ static int exec(struct interp *I, struct node *n)
 	}
 }
 
-int exec_body(struct interp *I, struct node *body)
+static int exec_body(struct interp *I, struct node *body)
 {
 	int flow = exec(I, body);
 	if (flow == FL_NEXT) {

@@ -1018,7 +1018,6 @@ struct kdx_error *probe_parse(const struct psrc *src, int argc, char **argv,
 
 	struct parser P = { .sc = sc, .t = sc->toks, .end = sc->toks + sc->ntoks };
 	while (!err && P.t->t != T_EOF) {
-		struct token *t = P.t;
 		if (accept(&P, T_PROBE))
 			err = parse_probe(&P);
 		else if (accept(&P, T_GLOBAL))
@@ -1029,7 +1028,6 @@ struct kdx_error *probe_parse(const struct psrc *src, int argc, char **argv,
 			continue;
 		else
 			err = expected(&P, "'probe', 'global' or 'function' at the top level");
-		(void)t;
 	}
 
 	if (!err && sc->nprobes == 0)

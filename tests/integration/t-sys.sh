@@ -102,3 +102,9 @@ if grep -q '] acpi PNP0A08:00: ' "$tmp/log"; then
 	check "log -d shows SUBSYSTEM of dev_printk records ($name)" "SUBSYSTEM=acpi" \
 		"$(kdx_cmd 'log -d' | grep -A1 '] acpi PNP0A08:00: ' | sed -n '2s/^ *//p')"
 fi
+
+# [PARTIAL DUMP]: the kexec fixtures are makedumpfile -d 31 dumps (no free,
+# cache or user pages); QEMU's dumps hold every page
+if [ "$(fixture_info "$FIXDIR" mode)" = kexec ]; then want=yes; else want=no; fi
+case "$(field DUMPFILE)" in *"[PARTIAL DUMP]") got=yes ;; *) got=no ;; esac
+check "sys DUMPFILE [PARTIAL DUMP] ($name)" "$want" "$got"

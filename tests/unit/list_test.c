@@ -190,6 +190,25 @@ int main(void)
 	ok(err && strstr(err->message, "duplicate") && count == 10, "loop without link checks ends");
 	kdx_error_destroy(err);
 
+	/* past set_limit nodes, Brent's algorithm: no false loop on a long
+	 * list, and the loop is still found (later, naming an entry on it) */
+	w = (struct kdx_list_walk){ .kind = KDX_LIST_HEAD, .start = head, .head_is_standalone = 1,
+				    .link_offset = LINK, .check_links = 1, .set_limit = 100 };
+	err = kdx_list_walk(&s, &w, NULL, NULL, &count);
+	ok(!err && count == 3000, "set_limit 100: 3000 entries, no false loop");
+	kdx_error_destroy(err);
+	w = (struct kdx_list_walk){ .kind = KDX_LIST_HEAD, .start = lhead, .head_is_standalone = 1,
+				    .link_offset = LINK, .check_links = 0, .set_limit = 2 };
+	err = kdx_list_walk(&s, &w, NULL, NULL, &count);
+	int on_loop = 0;
+	for (unsigned k = 3; err && k < 10; k++) {
+		snprintf(want, sizeof(want), "duplicate list entry: %" PRIx64, entry(lo[k]));
+		on_loop |= strstr(err->message, want) != NULL;
+	}
+	ok(err && on_loop && count < 100, "set_limit 2: loop found by Brent's algorithm after %" PRIu64
+	   " entries (%s)", count, err ? err->message : "no error");
+	kdx_error_destroy(err);
+
 	/* a broken prev link */
 	uint64_t bhead = PO + 0x3000;
 	unsigned bo[5] = { 3200, 3201, 3202, 3203, 3204 };
@@ -207,6 +226,13 @@ int main(void)
 	put64(node(bo[3]), PO + PHYS_SIZE + 0x100);
 	err = kdx_list_walk(&s, &w, NULL, NULL, &count);
 	ok(err && err->code == KDX_ERR_FAULT && count == 4, "unreadable next: fault after 4 entries (%s)",
+	   err ? err->message : "no error");
+	kdx_error_destroy(err);
+
+	/* a deleted entry's poisoned next */
+	put64(node(bo[3]), 0xdead000000000100ULL);
+	err = kdx_list_walk(&s, &w, NULL, NULL, &count);
+	ok(err && strstr(err->message, "was deleted") && count == 4, "poisoned next: deleted entry named (%s)",
 	   err ? err->message : "no error");
 	kdx_error_destroy(err);
 
