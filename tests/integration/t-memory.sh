@@ -185,13 +185,15 @@ fi
 kdx_cmd "kmem -i" >"$OUT/mi" 2>"$OUT/mi.err"
 pages() { awk -v l="$1" '{ line = $0; sub(/^ +/, "", line) } index(line, l " ") == 1 { n = split(l, w, " "); print $(n + 1); exit }' "$OUT/mi"; }
 kb() { gt_value "$FIXDIR" meminfo "$1"; }
-check "kmem -i TOTAL MEM vs MemTotal $T" "$(kb MemTotal)" "$(( $(pages "TOTAL MEM") * 4 ))"
+tm=$(pages "TOTAL MEM")
+check "kmem -i TOTAL MEM vs MemTotal $T" "$(kb MemTotal)" "$(( ${tm:-0} * 4 ))"
 # FREE moves while the guest runs the trigger and dumps: 3% of MemTotal
 within() { awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= t) }'; }
 tot=$(kb MemTotal)
 for pair in "FREE:MemFree" "SLAB:Slab" "SHARED:Shmem" "CACHED:Cached"; do
 	l=${pair%%:*}; m=${pair#*:}
-	got=$(( $(pages "$l") * 4 ))
+	got=$(pages "$l")
+	got=$(( ${got:-0} * 4 ))
 	if within "$got" "$(kb "$m")" $(( tot * 3 / 100 )); then ok "kmem -i $l vs $m (3% of MemTotal) $T"
 	else not_ok "kmem -i $l vs $m (3% of MemTotal) $T" "$(kb "$m") kB" "$got kB"; fi
 done
