@@ -5,6 +5,7 @@
  * content. Without a dump, the running kernel (/proc/kcore). Without a
  * vmlinux, the Debian debuginfo path for the dump's (or running) release.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include "commands/command.h"
+#include "kernel/tasks.h"
 #include "repl.h"
 #include "session.h"
 #include "targets/target.h"
@@ -26,8 +28,8 @@ static void usage(FILE *f)
 		"  flattened) with the matching vmlinux debuginfo; without VMCORE, the\n"
 		"  running kernel through /proc/kcore.\n\n"
 		"options:\n"
-		"  -i FILE            run the commands in FILE, then continue (or exit in batch)\n"
-		"  -c CMD             run CMD (may be repeated), then exit\n"
+		"  -i FILE            run the commands in FILE first, then continue (or exit in batch)\n"
+		"  -c CMD             run CMD (may be repeated), then exit; with --script, before it\n"
 		"  --script FILE [ARGS]  run a probe-language script against the dump and exit\n"
 		"  --force            go on even if vmlinux does not match the dump\n"
 		"  --kaslr=OFFSET     KASLR offset (hex) when the dump has no VMCOREINFO\n"
@@ -37,6 +39,18 @@ static void usage(FILE *f)
 		"  --version          print the version\n\n"
 		"Commands come from the terminal, from -i FILE, or from standard input\n"
 		"when it is not a terminal (batch: exit status 1 if any command failed).\n");
+}
+
+/* Append ARG as one double-quoted word for kdx_split_words. */
+static void append_quoted(struct kdx_strbuf *b, const char *arg)
+{
+	kdx_strbuf_append(b, "\"", 1);
+	for (const char *p = arg; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			kdx_strbuf_append(b, "\\", 1);
+		kdx_strbuf_append(b, p, 1);
+	}
+	kdx_strbuf_append(b, "\"", 1);
 }
 
 /* Default debuginfo location on Debian for RELEASE. */
@@ -178,37 +192,49 @@ int main(int argc, char **argv)
 
 	int interactive = isatty(0) && !script && !ncmds;
 	s->batch = !interactive;
+	/* -i FILE and -c CMD run first: they also prepare a script's run
+	 * (e.g. `-c "mod -s kdx_fixture kdx_fixture.ko" --script f.stp`). */
+	if (input_file) {
+		FILE *f = fopen(input_file, "r");
+		if (!f) {
+			fprintf(stderr, "kdx: cannot open %s: %s\n", input_file, strerror(errno));
+			s->error_count++;
+		} else {
+			kdx_repl_batch(s, f);
+			fclose(f);
+		}
+	}
+	for (int j = 0; j < ncmds; j++)
+		kdx_repl_execute(s, cmds[j]);
 	if (script) {
 		struct kdx_strbuf line = { 0 };
-		kdx_strbuf_printf(&line, "probe '%s'", script);
-		for (int j = script_argi; j < argc; j++)
-			kdx_strbuf_printf(&line, " '%s'", argv[j]);
+		kdx_strbuf_printf(&line, "probe ");
+		append_quoted(&line, script);
+		for (int j = script_argi; j < argc; j++) {
+			kdx_strbuf_printf(&line, " ");
+			append_quoted(&line, argv[j]);
+		}
 		char *l = kdx_strbuf_take(&line);
 		kdx_repl_execute(s, l);
 		free(l);
-	} else {
-		if (input_file) {
-			FILE *f = fopen(input_file, "r");
-			if (!f) {
-				fprintf(stderr, "kdx: cannot open %s\n", input_file);
-				s->error_count++;
-			} else {
-				kdx_repl_batch(s, f);
-				fclose(f);
+	} else if (interactive) {
+		if (!opts.quiet)
+			printf("kdx %s: %s on %s (%s). Type help for commands.\n",
+			       PACKAGE_VERSION, opts.vmlinux,
+			       s->target->path ? s->target->path : "live kernel",
+			       s->target->format);
+		/* like crash: the system summary and the panic context first */
+		if (!opts.quiet && !input_file) {
+			kdx_repl_execute(s, "sys");
+			if (kdx_task_panic(s)) {
+				putchar('\n');
+				kdx_repl_execute(s, "set -p");
 			}
+			putchar('\n');
 		}
-		for (int j = 0; j < ncmds; j++)
-			kdx_repl_execute(s, cmds[j]);
-		if (interactive) {
-			if (!opts.quiet)
-				printf("kdx %s: %s on %s (%s). Type help for commands.\n",
-				       PACKAGE_VERSION, opts.vmlinux,
-				       s->target->path ? s->target->path : "live kernel",
-				       s->target->format);
-			kdx_repl_interactive(s);
-		} else if (!ncmds && !(input_file && isatty(0))) {
-			kdx_repl_batch(s, stdin);
-		}
+		kdx_repl_interactive(s);
+	} else if (!ncmds) {
+		kdx_repl_batch(s, stdin);
 	}
 	int status = s->batch && s->error_count ? 1 : 0;
 	kdx_session_close(s);

@@ -12,14 +12,11 @@
 #include "targets/mem.h"
 #include "symbols/symbols.h"
 #include "symbols/types.h"
+#include "symbols/kernel_image.h"
 #include "kernel/kernel.h"
 #include "kernel/modules.h"
 
-#include <fcntl.h>
-#include <gelf.h>
-#include <unistd.h>
 
-static int read_vmlinux_bytes(const char *path, uint64_t addr, char *buf, size_t len);
 
 /*
  * Last resort without VMCOREINFO or CPU state: find the kernel image in
@@ -27,22 +24,23 @@ static int read_vmlinux_bytes(const char *path, uint64_t addr, char *buf, size_t
  * whatever the KASLR offsets), take init_top_pgt at the same distance, and
  * read the virtual placement of _text from those page tables. 0 on success.
  */
-static int find_kaslr_by_scanning(struct kdx_session *s, uint64_t *offset)
+static int find_kaslr_by_scanning(struct kdx_session *s, const struct kdx_vmlinux_info *vi,
+				  uint64_t *offset)
 {
 	const struct kdx_symbol *text = kdx_symbol_by_name(s->symtab, "_text", NULL);
 	const struct kdx_symbol *banner = kdx_symbol_by_name(s->symtab, "linux_banner", NULL);
 	const struct kdx_symbol *pgt = kdx_symbol_by_name(s->symtab, "init_top_pgt", NULL);
 	const uint64_t kernel_map = 0xffffffff80000000ULL;
-	char bytes[64];
+	const char *bytes = vi->banner;
+	size_t nbytes = strlen(vi->banner);
 	uint64_t phys_base;
 
-	if (!text || !banner || !pgt ||
-	    !read_vmlinux_bytes(s->opts.vmlinux, banner->addr, bytes, sizeof(bytes)))
+	if (!text || !banner || !pgt || nbytes < 32)
 		return -1;
 	/* Unrelocated addresses: the phys_base found is for KASLR offset 0;
 	 * the load address of _text is what matters. */
 	struct kdx_error *err = kdx_mem_detect_phys_base(s->mem, text->addr, banner->addr, bytes,
-							 sizeof(bytes), &phys_base);
+							 nbytes, &phys_base);
 	if (err) {
 		kdx_error_destroy(err);
 		return -1;
@@ -60,54 +58,27 @@ static int find_kaslr_by_scanning(struct kdx_session *s, uint64_t *offset)
 	return -1;
 }
 
-/* KASLR offset: --kaslr, else VMCOREINFO KERNELOFFSET, else SYMBOL(_stext)
- * against vmlinux's _stext, else (live) /proc/kallsyms. */
-static struct kdx_error *find_kaslr(struct kdx_session *s, uint64_t *offset)
+/* KASLR offset: --kaslr, else VMCOREINFO (KERNELOFFSET or SYMBOL(_stext)),
+ * else (live) /proc/kallsyms, else what the dump's page tables or physical
+ * memory say. */
+static struct kdx_error *find_kaslr(struct kdx_session *s, const struct kdx_vmlinux_info *vi,
+				    uint64_t *offset)
 {
-	const struct kdx_symbol *stext = kdx_symbol_by_name(s->symtab, "_stext", NULL);
+	struct kdx_error *err;
 	uint64_t v;
 
 	if (s->opts.have_kaslr) {
 		*offset = s->opts.kaslr;
 		return NULL;
 	}
-	if (!kdx_vmcoreinfo_get(s->target, "KERNELOFFSET", NULL)) {
-		/* fall through to the other sources */
-	} else {
-		struct kdx_error *err = kdx_vmcoreinfo_u64(s->target, "KERNELOFFSET", 16, &v);
-		if (!err) {
-			*offset = v;
+	if (s->target->vmcoreinfo) {
+		err = kdx_kaslr_from_vmcoreinfo(s->target->vmcoreinfo, vi->stext, offset);
+		if (!err)
 			return NULL;
-		}
 		kdx_error_destroy(err);
 	}
-	if (stext && kdx_vmcoreinfo_get(s->target, "SYMBOL(_stext)", NULL)) {
-		struct kdx_error *err = kdx_vmcoreinfo_u64(s->target, "SYMBOL(_stext)", 16, &v);
-		if (!err) {
-			*offset = v - stext->addr;
-			return NULL;
-		}
-		kdx_error_destroy(err);
-	}
-	if (s->target->live && stext) {
-		FILE *f = fopen("/proc/kallsyms", "r");
-		char line[512];
-		while (f && fgets(line, sizeof(line), f)) {
-			unsigned long long a;
-			char type, name[256];
-			if (sscanf(line, "%llx %c %255s", &a, &type, name) == 3 &&
-			    !strcmp(name, "_stext")) {
-				fclose(f);
-				if (a == 0)
-					return kdx_error_create(KDX_ERR_INVALID,
-						"/proc/kallsyms hides addresses: run as root or set kernel.kptr_restrict=0, or pass --kaslr=OFFSET");
-				*offset = a - stext->addr;
-				return NULL;
-			}
-		}
-		if (f)
-			fclose(f);
-	}
+	if (s->target->live && vi->stext)
+		return kdx_kaslr_from_kallsyms(NULL, vi->stext, offset);
 	/* No VMCOREINFO: where the page tables of a CPU (QEMU note CR3) map
 	 * the kernel image (targets: kdx_mem_detect_kernel_image). */
 	const struct kdx_symbol *text = kdx_symbol_by_name(s->symtab, "_text", NULL);
@@ -119,7 +90,7 @@ static struct kdx_error *find_kaslr(struct kdx_session *s, uint64_t *offset)
 		}
 		kdx_error_destroy(err);
 	}
-	if (s->mem && !find_kaslr_by_scanning(s, &v)) {
+	if (s->mem && !find_kaslr_by_scanning(s, vi, &v)) {
 		*offset = v;
 		return NULL;
 	}
@@ -128,59 +99,14 @@ static struct kdx_error *find_kaslr(struct kdx_session *s, uint64_t *offset)
 		s->target->path ? s->target->path : "the dump");
 }
 
-/* Read BUF from the vmlinux file at link-time address ADDR (a section's bytes). */
-static int read_vmlinux_bytes(const char *path, uint64_t addr, char *buf, size_t len)
+/* The dump must come from this vmlinux: build-id and release. */
+static struct kdx_error *check_match(struct kdx_session *s, const struct kdx_vmlinux_info *vi)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	int ok = 0;
-	Elf *elf;
-	Elf_Scn *scn = NULL;
-
-	if (fd < 0)
-		return 0;
-	elf_version(EV_CURRENT);
-	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	while (elf && (scn = elf_nextscn(elf, scn))) {
-		GElf_Shdr sh;
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_PROGBITS)
-			continue;
-		if (addr >= sh.sh_addr && addr + len <= sh.sh_addr + sh.sh_size) {
-			ok = pread(fd, buf, len, sh.sh_offset + (addr - sh.sh_addr)) == (ssize_t)len;
-			break;
-		}
-	}
-	if (elf)
-		elf_end(elf);
-	close(fd);
-	return ok;
-}
-
-/* The dump must come from this vmlinux: compare the dump's OSRELEASE with the
- * release in vmlinux's linux_banner ("Linux version RELEASE ..."). */
-static struct kdx_error *check_match(struct kdx_session *s)
-{
-	const struct kdx_symbol *banner = kdx_symbol_by_name(s->symtab, "linux_banner", NULL);
-	const char *dump_rel;
-	size_t len;
-	char text[256], *rel, *end;
-
-	dump_rel = kdx_vmcoreinfo_get(s->target, "OSRELEASE", &len);
-	if (!dump_rel || !banner)
+	if (s->target->live)
+		return kdx_vmlinux_check_live(vi, NULL);
+	if (!s->target->vmcoreinfo)
 		return NULL;
-	if (!read_vmlinux_bytes(s->opts.vmlinux, banner->addr, text, sizeof(text) - 1))
-		return NULL;
-	text[sizeof(text) - 1] = 0;
-	if (strncmp(text, "Linux version ", 14))
-		return NULL;
-	rel = text + 14;
-	end = strchr(rel, ' ');
-	if (end)
-		*end = 0;
-	if (strlen(rel) == len && !memcmp(rel, dump_rel, len))
-		return NULL;
-	return kdx_error_create(KDX_ERR_MISMATCH,
-		"%s is release %s but the dump is %.*s: pass the debuginfo of %.*s (or --force)",
-		s->opts.vmlinux, rel, (int)len, dump_rel, (int)len, dump_rel);
+	return kdx_vmlinux_check_vmcoreinfo(vi, s->target->vmcoreinfo);
 }
 
 /* Memory layout: what VMCOREINFO says, then the variables that only the
@@ -188,20 +114,19 @@ static struct kdx_error *check_match(struct kdx_session *s)
 /* Layout without VMCOREINFO or CPU state, the KASLR offset being known
  * (--kaslr): phys_base from where linux_banner's bytes (from vmlinux) lie in
  * physical memory, the pgd from init_top_pgt, 4- or 5-level by trying. */
-static struct kdx_error *layout_by_scanning(struct kdx_session *s, struct kdx_mem_layout *layout)
+static struct kdx_error *layout_by_scanning(struct kdx_session *s, const struct kdx_vmlinux_info *vi,
+					    struct kdx_mem_layout *layout)
 {
 	const struct kdx_symbol *text = kdx_symbol_by_name(s->symtab, "_text", NULL);
 	const struct kdx_symbol *banner = kdx_symbol_by_name(s->symtab, "linux_banner", NULL);
 	const struct kdx_symbol *pgt = kdx_symbol_by_name(s->symtab, "init_top_pgt", NULL);
-	char bytes[64];
 	uint64_t phys_base, pa;
 	struct kdx_error *err;
 
-	if (!text || !banner || !pgt ||
-	    !read_vmlinux_bytes(s->opts.vmlinux, banner->addr - s->kaslr_offset, bytes, sizeof(bytes)))
+	if (!text || !banner || !pgt || strlen(vi->banner) < 32)
 		return kdx_error_create(KDX_ERR_NOT_FOUND, "no _text/linux_banner/init_top_pgt in vmlinux");
-	err = kdx_mem_detect_phys_base(s->mem, text->addr, banner->addr, bytes, sizeof(bytes),
-				       &phys_base);
+	err = kdx_mem_detect_phys_base(s->mem, text->addr, banner->addr, vi->banner,
+				       strlen(vi->banner), &phys_base);
 	if (err)
 		return err;
 	for (int levels = 4; levels <= 5; levels++) {
@@ -225,7 +150,7 @@ static struct kdx_error *layout_by_scanning(struct kdx_session *s, struct kdx_me
 	return kdx_error_create(KDX_ERR_NOT_FOUND, "init_top_pgt does not map the kernel");
 }
 
-static struct kdx_error *setup_layout(struct kdx_session *s)
+static struct kdx_error *setup_layout(struct kdx_session *s, const struct kdx_vmlinux_info *vi)
 {
 	struct kdx_mem_layout layout;
 	const struct kdx_symbol *pob, *vmb, *vmeb, *pgt;
@@ -237,7 +162,7 @@ static struct kdx_error *setup_layout(struct kdx_session *s)
 	err = kdx_mem_layout_from_vmcoreinfo(s->target, &layout);
 	if (err) {
 		/* No VMCOREINFO nor CPU state: find the image in physical memory. */
-		struct kdx_error *e2 = layout_by_scanning(s, &layout);
+		struct kdx_error *e2 = layout_by_scanning(s, vi, &layout);
 		if (e2) {
 			kdx_error_destroy(e2);
 			return err;
@@ -259,6 +184,7 @@ static struct kdx_error *setup_layout(struct kdx_session *s)
 struct kdx_error *kdx_session_open(const struct kdx_options *opts, struct kdx_session **ret)
 {
 	struct kdx_session *s = calloc(1, sizeof(*s));
+	struct kdx_vmlinux_info vi;
 	struct kdx_error *err;
 
 	if (!s)
@@ -273,7 +199,10 @@ struct kdx_error *kdx_session_open(const struct kdx_options *opts, struct kdx_se
 	err = kdx_symtab_load_vmlinux(opts->vmlinux, &s->symtab);
 	if (err)
 		goto fail;
-	err = check_match(s);
+	err = kdx_vmlinux_info_read(opts->vmlinux, s->symtab, &vi);
+	if (err)
+		goto fail;
+	err = check_match(s, &vi);
 	if (err) {
 		if (!opts->force)
 			goto fail;
@@ -283,11 +212,11 @@ struct kdx_error *kdx_session_open(const struct kdx_options *opts, struct kdx_se
 	err = kdx_mem_create(s->target, &s->mem);
 	if (err)
 		goto fail;
-	err = find_kaslr(s, &s->kaslr_offset);
+	err = find_kaslr(s, &vi, &s->kaslr_offset);
 	if (err)
 		goto fail;
 	kdx_symtab_set_offset(s->symtab, s->kaslr_offset);
-	err = setup_layout(s);
+	err = setup_layout(s, &vi);
 	if (err)
 		goto fail;
 	err = kdx_types_open(opts->vmlinux, opts->cache_dir, &s->types);

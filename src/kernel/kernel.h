@@ -23,6 +23,7 @@ enum kdx_kernel_slot {
 	KDX_SLOT_EXT0, KDX_SLOT_EXT1, KDX_SLOT_EXT2, KDX_SLOT_EXT3,
 	KDX_SLOT_UNWIND,        /* unwind.c: offsets and sizes */
 	KDX_SLOT_VALUES,        /* value.c: p's value history ($1, $, $$) */
+	KDX_SLOT_KMEMBER,       /* kread.c: member offset/size cache */
 	KDX_NR_SLOTS,
 };
 

@@ -116,17 +116,36 @@ static ssize_t flat_find(const struct flat_vfile *v, uint64_t off)
 	return (ssize_t)lo - 1;
 }
 
+/*
+ * Bytes of the logical file. Ranges no record covers read as zeros, as they
+ * would from the rearranged file (makedumpfile -R seeks over them: writers
+ * skip e.g. all-zero bitmap blocks); only reads past the logical end fail.
+ */
 static struct kdx_error *flat_pread(struct kdx_vfile *f, uint64_t off, void *buf, size_t len)
 {
 	struct flat_vfile *v = (struct flat_vfile *)f;
 	unsigned char *p = buf;
+	if (off > v->vf.size || len > v->vf.size - off)
+		return kdx_error_create(KDX_ERR_FORMAT, "%s: offset %" PRIu64
+					" is beyond the end of the rearranged dump (%" PRIu64 " bytes)",
+					v->path, off + (off > v->vf.size ? 0 : v->vf.size - off), v->vf.size);
 	ssize_t i = flat_find(v, off);
+	if (i < 0)
+		i = 0;
+	else if (off >= v->pieces[i].off + v->pieces[i].size)
+		i++;            /* OFF is in the gap after piece i */
 	while (len) {
-		if (i < 0 || (size_t)i >= v->npieces || off >= v->pieces[i].off + v->pieces[i].size ||
-		    off < v->pieces[i].off)
-			return kdx_error_create(KDX_ERR_FORMAT, "%s: offset %" PRIu64
-						" of the rearranged dump is not in any flattened record",
-						v->path, off);
+		/* Gap before piece i (or after the last one): zeros. */
+		if ((size_t)i >= v->npieces || off < v->pieces[i].off) {
+			uint64_t n = (size_t)i < v->npieces ? v->pieces[i].off - off : len;
+			if (n > len)
+				n = len;
+			memset(p, 0, n);
+			p += n;
+			off += n;
+			len -= n;
+			continue;
+		}
 		const struct flat_piece *pc = &v->pieces[i];
 		uint64_t n = pc->off + pc->size - off;
 		if (n > len)

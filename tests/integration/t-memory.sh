@@ -104,6 +104,13 @@ check "hlist first $T" "$(hex "$(fx hlist_first)")" "$(grep -m1 -E '^[0-9a-f]+$'
 check "hlist order (index 0..49) $T" "$(seq 0 $(( $(fx hlist_count) - 1 )) | tr '\n' ' ')" \
 	"$(awk '/^  index = /{ printf "%s ", $3 }' "$OUT/h")"
 
+# singly linked (crash's default mode): the hlist_nodes themselves, whose
+# first member is the pointer to the next node, NULL-terminated
+n0=$(hex $(( $(fx hlist_first) + $(fx item_off_hnode) )))
+out=$(kdx_cmd "list $n0" 2>&1)
+check "list singly linked (next at 0), NULL-terminated $T" "$(fx hlist_count) $n0" \
+	"$(echo "$out" | grep -cE '^[0-9a-f]+$') $(echo "$out" | head -n1)"
+
 # ---- vm and tree -t maple vs /proc/PID/maps ----
 for pid in $(gt "$FIXDIR" maps | awk '{ print $2 }' | sort -un); do
 	exp=$(gt "$FIXDIR" maps | awk -v p="$pid" '$2 == p { split($3, r, "-");
@@ -185,13 +192,15 @@ fi
 kdx_cmd "kmem -i" >"$OUT/mi" 2>"$OUT/mi.err"
 pages() { awk -v l="$1" '{ line = $0; sub(/^ +/, "", line) } index(line, l " ") == 1 { n = split(l, w, " "); print $(n + 1); exit }' "$OUT/mi"; }
 kb() { gt_value "$FIXDIR" meminfo "$1"; }
-check "kmem -i TOTAL MEM vs MemTotal $T" "$(kb MemTotal)" "$(( $(pages "TOTAL MEM") * 4 ))"
+tm=$(pages "TOTAL MEM")
+check "kmem -i TOTAL MEM vs MemTotal $T" "$(kb MemTotal)" "$(( ${tm:-0} * 4 ))"
 # FREE moves while the guest runs the trigger and dumps: 3% of MemTotal
 within() { awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= t) }'; }
 tot=$(kb MemTotal)
 for pair in "FREE:MemFree" "SLAB:Slab" "SHARED:Shmem" "CACHED:Cached"; do
 	l=${pair%%:*}; m=${pair#*:}
-	got=$(( $(pages "$l") * 4 ))
+	got=$(pages "$l")
+	got=$(( ${got:-0} * 4 ))
 	if within "$got" "$(kb "$m")" $(( tot * 3 / 100 )); then ok "kmem -i $l vs $m (3% of MemTotal) $T"
 	else not_ok "kmem -i $l vs $m (3% of MemTotal) $T" "$(kb "$m") kB" "$got kB"; fi
 done

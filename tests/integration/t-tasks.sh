@@ -117,3 +117,18 @@ check "ps -r CORE of init ($name)" "0" "$(echo "$out" | awk '$1 == "CORE" { prin
 
 # ps -C 0: exactly the rows whose CPU column is 0
 check "ps -C 0 ($name)" "$(awk '$3 == 0' "$tmp/rows" | wc -l)" "$(kdx_cmd 'ps -C 0' | awk 'NR > 1' | wc -l)"
+
+# ps -a 1: init's argv and environment from its user memory. The kernel
+# starts init with "/init" (the initramfs script) and HOME=/ TERM=linux.
+# A makedumpfile -d 31 dump (kexec fixtures) has no user pages: say so.
+out=$(kdx_cmd 'ps -a 1' 2>&1)
+if [ "$(fixture_info "$FIXDIR" mode)" = kexec ]; then
+	check "ps -a 1 on a filtered dump ($name)" "2" "$(echo "$out" | grep -c 'not in the dump')"
+else
+	case "$(echo "$out" | sed -n 's/^ARG: //p')" in
+	*/init*) ok "ps -a 1: ARG ($name)" ;;
+	*) not_ok "ps -a 1: ARG ($name)" "... /init" "$out" ;;
+	esac
+	check "ps -a 1: ENV has HOME=/ and TERM=linux ($name)" "2" \
+		"$(echo "$out" | sed 's/^ENV: /     /' | grep -cxE ' +(HOME=/|TERM=linux)')"
+fi
