@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "commands/command.h"
+#include "kernel/tasks.h"
 #include "repl.h"
 #include "session.h"
 #include "targets/target.h"
@@ -222,6 +223,15 @@ int main(int argc, char **argv)
 			       PACKAGE_VERSION, opts.vmlinux,
 			       s->target->path ? s->target->path : "live kernel",
 			       s->target->format);
+		/* like crash: the system summary and the panic context first */
+		if (!opts.quiet && !input_file) {
+			kdx_repl_execute(s, "sys");
+			if (kdx_task_panic(s)) {
+				putchar('\n');
+				kdx_repl_execute(s, "set -p");
+			}
+			putchar('\n');
+		}
 		kdx_repl_interactive(s);
 	} else if (!ncmds) {
 		kdx_repl_batch(s, stdin);

@@ -171,6 +171,8 @@ static struct kdx_error *show_pages(struct kdx_session *s, const char *arg)
 		/* a struct page address, or an address whose page is wanted */
 		if (addr >= vmemmap && addr < vmemmap + max_pfn * spsz)
 			page = vmemmap + (addr - vmemmap) / spsz * spsz;
+		else if (addr < max_pfn * psz)   /* a physical address, as crash takes it */
+			page = vmemmap + addr / psz * spsz;
 		else if ((err = kdx_page_from_addr(s, addr, &page, &pfn)))
 			return kdx_error_prefix(err, "kmem -p %s", arg);
 		if ((err = kdx_page_read(s, page, &pi)))
@@ -433,7 +435,8 @@ const struct kdx_command kdx_cmd_kmem = {
 "  kmem -S CACHE    every slab of CACHE with its objects: [ADDR] allocated,\n"
 "                   ADDR free (all of memory's struct pages are scanned: full\n"
 "                   slabs are on no list).\n"
-"  kmem -p [ADDR]   struct page of ADDR (or of every page): PAGE, PHYSICAL,\n"
+"  kmem -p [ADDR]   struct page of ADDR (a kernel virtual or physical address,\n"
+"                   or a struct page), or of every page: PAGE, PHYSICAL,\n"
 "                   MAPPING, INDEX, CNT, FLAGS.\n"
 "  kmem -v          vmalloc areas (vmap_area_list) with their callers.\n"
 "  kmem ADDR        what ADDR is: slab cache and object (start, offset inside,\n"

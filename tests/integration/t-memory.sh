@@ -104,6 +104,13 @@ check "hlist first $T" "$(hex "$(fx hlist_first)")" "$(grep -m1 -E '^[0-9a-f]+$'
 check "hlist order (index 0..49) $T" "$(seq 0 $(( $(fx hlist_count) - 1 )) | tr '\n' ' ')" \
 	"$(awk '/^  index = /{ printf "%s ", $3 }' "$OUT/h")"
 
+# singly linked (crash's default mode): the hlist_nodes themselves, whose
+# first member is the pointer to the next node, NULL-terminated
+n0=$(hex $(( $(fx hlist_first) + $(fx item_off_hnode) )))
+out=$(kdx_cmd "list $n0" 2>&1)
+check "list singly linked (next at 0), NULL-terminated $T" "$(fx hlist_count) $n0" \
+	"$(echo "$out" | grep -cE '^[0-9a-f]+$') $(echo "$out" | head -n1)"
+
 # ---- vm and tree -t maple vs /proc/PID/maps ----
 for pid in $(gt "$FIXDIR" maps | awk '{ print $2 }' | sort -un); do
 	exp=$(gt "$FIXDIR" maps | awk -v p="$pid" '$2 == p { split($3, r, "-");
