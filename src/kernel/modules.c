@@ -190,8 +190,9 @@ static struct kdx_error *read_module(struct kdx_session *s, struct mod_cache *c,
 	return NULL;
 }
 
-static struct kdx_error *load(struct kdx_session *s, struct mod_cache *c)
+static struct kdx_error *load(struct kdx_session *s, void *obj)
 {
+	struct mod_cache *c = obj;
 	uint64_t head, node, count = 0;
 	struct kdx_error *err;
 	unsigned char *buf;
@@ -247,25 +248,7 @@ static struct kdx_error *load(struct kdx_session *s, struct mod_cache *c)
 
 static struct kdx_error *cache_get(struct kdx_session *s, struct mod_cache **ret)
 {
-	struct mod_cache *c = kdx_kernel_slot(s, KDX_SLOT_MODULES);
-	struct kdx_error *err;
-
-	if (c) {
-		*ret = c;
-		return NULL;
-	}
-	c = calloc(1, sizeof(*c));
-	if (!c)
-		return kdx_error_nomem();
-	err = load(s, c);
-	if (!err)
-		err = kdx_kernel_set_slot(s, KDX_SLOT_MODULES, c, cache_destroy);
-	if (err) {
-		cache_destroy(c);
-		return err;
-	}
-	*ret = c;
-	return NULL;
+	return kdx_kernel_cached(s, KDX_SLOT_MODULES, sizeof(**ret), load, cache_destroy, (void **)ret);
 }
 
 struct kdx_error *kdx_modules(struct kdx_session *s, struct kdx_module **mods, size_t *n)

@@ -391,28 +391,20 @@ static void modules_load(struct kdx_session *s, struct orc_cache *c)
 		kdx_error_destroy(err);
 }
 
+static struct kdx_error *orc_load(struct kdx_session *s, void *obj)
+{
+	struct orc_cache *c = obj;
+
+	return layout_load(s, &c->layout);
+}
+
 static struct orc_cache *orc_get(struct kdx_session *s, struct kdx_error **errp)
 {
-	struct orc_cache *c = kdx_kernel_slot(s, KDX_SLOT_ORC);
-	struct kdx_error *err;
+	struct orc_cache *c;
 
-	if (c)
-		return c;
-	c = calloc(1, sizeof(*c));
-	if (!c) {
-		*errp = kdx_error_nomem();
+	if ((*errp = kdx_kernel_cached(s, KDX_SLOT_ORC, sizeof(*c), orc_load, orc_cache_destroy,
+				       (void **)&c)))
 		return NULL;
-	}
-	if ((err = layout_load(s, &c->layout))) {
-		free(c);
-		*errp = err;
-		return NULL;
-	}
-	if ((err = kdx_kernel_set_slot(s, KDX_SLOT_ORC, c, orc_cache_destroy))) {
-		free(c);
-		*errp = err;
-		return NULL;
-	}
 	return c;
 }
 
