@@ -14,6 +14,7 @@
 #   KDX_FIXTURE_NAMES restrict to these fixtures (e.g. "l4-sysrq l5-oops")
 #   KDX_BENCH_FIXTURES=1 also run on benchmark-only fixtures (l4-threads5k)
 #   KDX_TEST_TIMEOUT seconds per test script and dump (default 600)
+#   KDX_FUZZ_SECONDS run the probe parser fuzzer that long (default 0: not run)
 # A test prints TAP-like "ok - NAME" / "not ok - NAME" lines, or just exits 0
 # (one pass) or non-zero (one failure); exit status 77 means skipped (counted
 # as passed). Prints each test's output, then exactly "N passed, N failed";
@@ -101,6 +102,11 @@ if [ $MODE != integration ]; then
 		run_one "unit $(basename "$t")" "$t"
 	done
 	shopt -u nullglob
+fi
+
+# ---- fuzzing (bounded) ---------------------------------------------------------
+if [ $MODE != integration ] && [ "${KDX_FUZZ_SECONDS:-0}" -gt 0 ] && selected fuzz; then
+	run_one "fuzz probe parser (${KDX_FUZZ_SECONDS} s)" "$ROOT/tests/fuzz/run.sh" "$KDX_FUZZ_SECONDS"
 fi
 
 # ---- integration tests -------------------------------------------------------

@@ -110,7 +110,7 @@ static struct kdx_error *cmd_probe(struct kdx_session *s, int argc, char **argv)
 			if (r > 0)
 				continue;
 			if (!file && !inline_src) {
-				err = kdx_error_create(KDX_ERR_SYNTAX, "probe: unknown option %s\nusage: %s",
+				err = kdx_error_create(KDX_ERR_SYNTAX, "probe: unknown option %s; usage: %s",
 						       argv[i], kdx_cmd_probe.usage);
 				goto out;
 			}

@@ -117,7 +117,8 @@ static void search_range(struct search *sr, uint64_t start, uint64_t end)
 		/* page by page */
 		for (uint64_t pa = a; pa < chunk_end; ) {
 			uint64_t pe = (pa & ~(PAGE - 1)) + PAGE;
-			if (pe > chunk_end)
+			/* pe wraps to 0 on the last page of the address space */
+			if (pe > chunk_end || pe <= pa)
 				pe = chunk_end;
 			if ((err = read_mem(sr, pa, sr->buf, pe - pa))) {
 				kdx_error_destroy(err);

@@ -48,8 +48,10 @@ static struct kdx_error *show_task(struct kdx_session *s, const struct kdx_task 
 			kdx_value_release(&mv);
 		}
 		if (err) {
+			/* M points into LIST: compose the message before freeing it */
+			err = kdx_error_prefix(err, "task -R %s", m);
 			free(list);
-			return kdx_error_prefix(err, "task -R %s", m);
+			return err;
 		}
 		fprintf(s->out, "  %s = %s,\n", m, text);
 		free(text);

@@ -2,6 +2,7 @@
  * VMAs, paths, vmalloc areas and the memory summary. See mm.h.
  */
 #include "kernel/mm.h"
+#include "kernel/files.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +17,6 @@
 #include "targets/mem.h"
 
 #define MAX_VMAS 1000000
-#define MAX_PATH_DEPTH 256
 
 /* Success test that disposes of the error. */
 static int ok(struct kdx_error *err)
@@ -68,71 +68,22 @@ static int enum_value(struct kdx_session *s, const char *type_name, const char *
 
 /* ---- paths ---- */
 
+/* The path a struct path names: files.c's d_path walks the dentries and
+ * mounts (and names pipes, sockets and deleted files as the kernel does). */
 struct kdx_error *kdx_path_string(struct kdx_session *s, uint64_t path_addr, char *buf, size_t len)
 {
-	struct kdx_kfield p_mnt, p_dentry, d_parent, d_name, m_mnt, m_parent, m_mountpoint, vm_root;
+	struct kdx_kfield p_mnt, p_dentry;
 	struct kdx_error *err;
 	uint64_t mnt, dentry;
 
 	if ((err = kdx_kmember(s, "path", "mnt", &p_mnt)) ||
-	    (err = kdx_kmember(s, "path", "dentry", &p_dentry)) ||
-	    (err = kdx_kmember(s, "dentry", "d_parent", &d_parent)) ||
-	    (err = kdx_kmember(s, "dentry", "d_name.name", &d_name)) ||
-	    (err = kdx_kmember(s, "mount", "mnt", &m_mnt)) ||
-	    (err = kdx_kmember(s, "mount", "mnt_parent", &m_parent)) ||
-	    (err = kdx_kmember(s, "mount", "mnt_mountpoint", &m_mountpoint)) ||
-	    (err = kdx_kmember(s, "vfsmount", "mnt_root", &vm_root)))
+	    (err = kdx_kmember(s, "path", "dentry", &p_dentry)))
 		return err;
 	if ((err = kdx_read_u64(s, path_addr + p_mnt.off, &mnt)) ||
 	    (err = kdx_read_u64(s, path_addr + p_dentry.off, &dentry)))
 		return kdx_error_prefix(err, "struct path at %llx", (unsigned long long)path_addr);
-	/* Build right to left. */
-	char *out = malloc(len);
-	if (!out)
-		return kdx_error_nomem();
-	size_t pos = len - 1;
-	out[pos] = 0;
-	uint64_t mount = mnt ? mnt - m_mnt.off : 0;
-	for (int depth = 0; dentry && depth < MAX_PATH_DEPTH; depth++) {
-		uint64_t parent, root = 0;
-		if ((err = kdx_read_u64(s, dentry + d_parent.off, &parent)))
-			break;
-		if (mount && (err = kdx_read_u64(s, mount + m_mnt.off + vm_root.off, &root)))
-			break;
-		if (dentry == root || dentry == parent) {
-			uint64_t mparent, mp;
-			if (!mount)
-				break;
-			if ((err = kdx_read_u64(s, mount + m_parent.off, &mparent)) ||
-			    (err = kdx_read_u64(s, mount + m_mountpoint.off, &mp)))
-				break;
-			if (mparent == mount || !mparent)
-				break;   /* the root of the namespace */
-			dentry = mp;
-			mount = mparent;
-			continue;
-		}
-		uint64_t name_ptr;
-		char name[256];
-		if ((err = kdx_read_u64(s, dentry + d_name.off, &name_ptr)) ||
-		    (err = kdx_read_cstr(s, name_ptr, name, sizeof(name))))
-			break;
-		size_t n = strlen(name);
-		if (n + 1 > pos) {
-			pos = 0;
-			break;
-		}
-		pos -= n;
-		memcpy(out + pos, name, n);
-		out[--pos] = '/';
-		dentry = parent;
-	}
-	if (err) {
-		free(out);
+	if ((err = kdx_d_path(s, dentry, mnt, buf, len)))
 		return kdx_error_prefix(err, "path of dentry %llx", (unsigned long long)dentry);
-	}
-	snprintf(buf, len, "%s", out[pos] ? out + pos : "/");
-	free(out);
 	return NULL;
 }
 

@@ -389,6 +389,7 @@ static struct kdx_error *load(struct kdx_session *s, struct task_cache *c)
 		if (err->code == KDX_ERR_INTERRUPTED || err->code == KDX_ERR_NOMEM)
 			goto out;
 		warn(s, c, err);
+		err = NULL;   /* warn() destroyed it */
 	}
 
 	/* Threads of each process. */
@@ -413,6 +414,7 @@ static struct kdx_error *load(struct kdx_session *s, struct task_cache *c)
 			if (err->code == KDX_ERR_INTERRUPTED || err->code == KDX_ERR_NOMEM)
 				goto out;
 			warn(s, c, kdx_error_prefix(err, "threads of pid %d", p->pid));
+			err = NULL;
 		}
 	}
 
@@ -446,6 +448,7 @@ static struct kdx_error *load(struct kdx_session *s, struct task_cache *c)
 			warn(s, c, kdx_error_prefix(err, "current task of CPU %d", cpu));
 	}
 
+	err = NULL;   /* the per-CPU failures above were warned about (and destroyed) */
 	qsort(c->tasks, c->n, sizeof(*c->tasks), cmp_task);
 	c->by_addr = malloc(c->n * sizeof(*c->by_addr));
 	c->active = calloc((size_t)c->ncpus, sizeof(*c->active));

@@ -1889,10 +1889,13 @@ struct kdx_error *kdx_probe_run(struct kdx_session *s, const char *file, const c
 	if (I.faults)
 		fprintf(stderr, "probe: %llu hit%s aborted by failed memory reads (first: %s)\n",
 			(unsigned long long)I.faults, I.faults == 1 ? "" : "s", I.first_fault);
-	if (I.walk_errors)
+	if (I.walk_errors) {
 		fprintf(stderr, "probe: %llu walk%s ended early (first: %s)\n",
 			(unsigned long long)I.walk_errors, I.walk_errors == 1 ? "" : "s",
 			I.first_walk_error);
+		/* a looping or broken list is bad input: batch exit status 1 */
+		s->error_count++;
+	}
 	free(I.first_fault);
 	free(I.first_walk_error);
 	free_globals(&I);

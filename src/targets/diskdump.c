@@ -258,7 +258,7 @@ struct kdx_error *kdx_diskdump_meta(struct kdx_target *t, struct kdx_vfile *vf)
 	struct kdx_error *err = read_header(vf, &h);
 	if (err)
 		return err;
-	uint64_t bitmap_off = (uint64_t)(1 + h.sub_hdr_size) * h.block_size;
+	uint64_t bitmap_off = ((uint64_t)h.sub_hdr_size + 1) * h.block_size;
 	uint64_t bitmap_len = (uint64_t)h.bitmap_blocks * h.block_size / 2;
 	uint64_t desc_off = bitmap_off + 2 * bitmap_len, npages;
 	err = check_extent(vf, desc_off, "page bitmaps");
@@ -458,7 +458,7 @@ struct kdx_error *kdx_diskdump_open(struct kdx_target *t, struct kdx_vfile *vf,
 					" is not supported (x86_64 4 KiB pages only)", vf->path, h.block_size);
 	d->block_size = h.block_size;
 	d->max_mapnr = h.max_mapnr;
-	d->bitmap_off = (uint64_t)(1 + h.sub_hdr_size) * h.block_size;
+	d->bitmap_off = ((uint64_t)h.sub_hdr_size + 1) * h.block_size;
 	d->bitmap_len = (uint64_t)h.bitmap_blocks * h.block_size / 2;
 	d->desc_off = d->bitmap_off + 2 * d->bitmap_len;
 	err = check_extent(vf, d->desc_off, "page bitmaps");

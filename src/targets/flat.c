@@ -418,9 +418,11 @@ static void cache_save(const struct stat *st, const struct flat_piece *pieces, s
 	cache_header_fill(&h, st);
 	h.npieces = n;
 	h.logical_end = logical_end;
-	h.crc = crc32(0, (const unsigned char *)pieces, n * sizeof(*pieces));
+	/* no pieces (a stream with only the end marker): PIECES may be NULL,
+	 * which crc32() and fwrite() must not see */
+	h.crc = n ? crc32(0, (const unsigned char *)pieces, n * sizeof(*pieces)) : 0;
 	int good = f && fwrite(&h, sizeof(h), 1, f) == 1 &&
-		   fwrite(pieces, sizeof(*pieces), n, f) == n;
+		   (n == 0 || fwrite(pieces, sizeof(*pieces), n, f) == n);
 	if (f && fclose(f) != 0)
 		good = 0;
 	if (!good || rename(tmp, path) != 0)

@@ -139,8 +139,9 @@ struct kdx_error *kdx_notes_parse(struct kdx_target *t, const void *buf, size_t 
 	while ((size_t)(end - p) >= sizeof(Elf64_Nhdr)) {
 		Elf64_Nhdr nh;
 		memcpy(&nh, p, sizeof(nh));
-		size_t namesz = (nh.n_namesz + 3) & ~(size_t)3;
-		size_t descsz = (nh.n_descsz + 3) & ~(size_t)3;
+		/* round up in size_t: n_namesz + 3 wraps to 0 in 32 bits */
+		size_t namesz = ((size_t)nh.n_namesz + 3) & ~(size_t)3;
+		size_t descsz = ((size_t)nh.n_descsz + 3) & ~(size_t)3;
 		const unsigned char *name = p + sizeof(nh);
 		if (nh.n_namesz == 0 && nh.n_descsz == 0 && nh.n_type == 0)
 			break;      /* zero padding at the end of the note area */
