@@ -105,7 +105,7 @@ static struct kdx_error *scopes_compute(struct kdx_types *types, uint64_t pc, ui
 		else if (pc < src->lo || pc >= src->hi)
 			continue;
 		Dwarf_Die cu;
-		if (!dwarf_addrdie(src->dw, a, &cu))
+		if (!kdx_dwsrc_addrdie(src, a, &cu))
 			continue;
 		Dwarf_Die *inner = NULL;
 		int ni = dwarf_getscopes(&cu, a, &inner);

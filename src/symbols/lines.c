@@ -30,7 +30,7 @@ struct kdx_error *kdx_types_addr_to_line(struct kdx_types *types, uint64_t addr,
 		else if (addr < src->lo || addr >= src->hi)
 			continue;
 		Dwarf_Die cu;
-		if (!dwarf_addrdie(src->dw, a, &cu))
+		if (!kdx_dwsrc_addrdie(src, a, &cu))
 			continue;
 		Dwarf_Line *l = dwarf_getsrc_die(&cu, a);
 		if (!l)
@@ -75,7 +75,7 @@ struct kdx_error *kdx_types_inline_frames(struct kdx_types *types, uint64_t addr
 		else if (addr < src->lo || addr >= src->hi)
 			continue;
 		Dwarf_Die cu;
-		if (!dwarf_addrdie(src->dw, a, &cu))
+		if (!kdx_dwsrc_addrdie(src, a, &cu))
 			continue;
 		/* dwarf_getscopes gives the innermost DIE at A, but above an
 		 * inlined instance it continues with the abstract definition's

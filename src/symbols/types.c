@@ -221,7 +221,7 @@ static struct kdx_type *resolve_declaration(struct kdx_types *types, struct kdx_
 	if (!e)
 		return NULL;
 	Dwarf_Die die;
-	if (!dwarf_offdie(where->dw, e->die, &die))
+	if (!kdx_dwsrc_offdie(where, e->die, &die))
 		return NULL;
 	return kdx_types_from_die(types, where, &die);
 }
@@ -500,7 +500,7 @@ static uint64_t member_location(Dwarf_Die *die, int *ok)
 static struct kdx_error *load_members(struct kdx_types *types, struct ktype *k)
 {
 	Dwarf_Die die, child;
-	if (!dwarf_offdie(k->src->dw, k->off, &die))
+	if (!kdx_dwsrc_offdie(k->src, k->off, &die))
 		return kdx_error_create(KDX_ERR_FORMAT, "cannot read DWARF DIE at 0x%" PRIx64,
 					(uint64_t)k->off);
 	size_t n = 0;
@@ -663,6 +663,7 @@ static struct kdx_error *open_vmlinux_src(struct kdx_types *types, const char *v
 		return kdx_error_create(KDX_ERR_FORMAT,
 					"%s has no DWARF debug info: pass the vmlinux from the linux-image-<abi>-dbg package",
 					vmlinux);
+	kdx_dwsrc_walk_init(src);
 	types->build_id_len = kdx_elf_build_id(src->elf, types->build_id, sizeof(types->build_id));
 
 	Elf_Scn *scn = NULL;
@@ -716,6 +717,7 @@ void kdx_dwsrc_free(struct kdx_dwsrc *src)
 	if (!src)
 		return;
 	kdx_dwindex_release(&src->index);
+	free(src->aranges);
 	if (src->dw)
 		dwarf_end(src->dw);
 	if (src->elf)
@@ -785,7 +787,7 @@ struct kdx_type *kdx_types_find_indexed(struct kdx_types *types, int kind, const
 		if (!e)
 			continue;
 		Dwarf_Die die;
-		if (!dwarf_offdie(src->dw, e->die, &die))
+		if (!kdx_dwsrc_offdie(src, e->die, &die))
 			continue;
 		/* The index is a cache: make sure it points at NAME (a
 		 * damaged or stale file must not produce a wrong type). */

@@ -22,7 +22,37 @@ struct kdx_dwsrc {
 	struct kdx_dwindex index;
 	int id;
 	uint64_t lo, hi;        /* modules: address range of their sections */
+	/* vmlinux: bounded-RSS walk of the CU headers (see kdx_dwsrc_offdie).
+	 * info_buf/info_size: .debug_info inside libelf's file mapping (NULL
+	 * for in-memory images, which must never be madvise'd away). */
+	const char *info_buf;
+	size_t info_size;
+	Dwarf_CU *walk_cu;      /* last CU libdw has interned through us */
+	Dwarf_Off walk_start;   /* its offset (the DIE offset of its CU DIE) */
+	Dwarf_Off walk_trimmed; /* .debug_info below this was dropped */
+	int walk_done;
+	/* vmlinux: address -> CU from .debug_aranges, read by us */
+	struct kdx_arange *aranges;
+	size_t naranges;
+	int aranges_loaded;
 };
+
+/* One .debug_aranges range: [lo, hi) is in the CU at CU_OFF. */
+struct kdx_arange {
+	uint64_t lo, hi;
+	uint64_t cu_off;
+};
+
+/* dwarf_offdie on SRC, but first let libdw intern the CUs before OFF in
+ * chunks, dropping the pages of .debug_info the walk touched after each
+ * chunk: libdw finds a CU by walking every CU header before it, which
+ * otherwise leaves ~100 MB of vmlinux's .debug_info resident. */
+Dwarf_Die *kdx_dwsrc_offdie(struct kdx_dwsrc *src, Dwarf_Off off, Dwarf_Die *die);
+/* dwarf_addrdie on SRC without libdw's aranges reader (which reads every
+ * CU header): the CU DIE whose .debug_aranges ranges hold ADDR. */
+Dwarf_Die *kdx_dwsrc_addrdie(struct kdx_dwsrc *src, Dwarf_Addr addr, Dwarf_Die *cudie);
+/* Set up the bounded walk for SRC opened from a file mapping. */
+void kdx_dwsrc_walk_init(struct kdx_dwsrc *src);
 
 /* The private part of every kdx_type (t.priv points at it). */
 struct ktype {
