@@ -83,18 +83,11 @@ static void info_destroy(void *obj)
 	free(obj);
 }
 
-static struct kdx_error *info_get(struct kdx_session *s, struct unwind_info **ret)
+static struct kdx_error *info_load(struct kdx_session *s, void *obj)
 {
-	struct unwind_info *in = kdx_kernel_slot(s, KDX_SLOT_UNWIND);
+	struct unwind_info *in = obj;
 	struct kdx_error *err;
 
-	if (in) {
-		*ret = in;
-		return NULL;
-	}
-	in = calloc(1, sizeof(*in));
-	if (!in)
-		return kdx_error_nomem();
 	if ((err = kdx_type_sizeof(s, "union thread_union", &in->thread_size))) {
 		/* Not in the DWARF of every build: the init task's stack spans
 		 * init_stack .. __end_init_task (THREAD_SIZE). */
@@ -155,13 +148,14 @@ static struct kdx_error *info_get(struct kdx_session *s, struct unwind_info **re
 		}
 	}
 	in->ok = 1;
-	if ((err = kdx_kernel_set_slot(s, KDX_SLOT_UNWIND, in, info_destroy)))
-		goto fail;
-	*ret = in;
 	return NULL;
 fail:
-	free(in);
 	return kdx_error_prefix(err, "unwinder");
+}
+
+static struct kdx_error *info_get(struct kdx_session *s, struct unwind_info **ret)
+{
+	return kdx_kernel_cached(s, KDX_SLOT_UNWIND, sizeof(**ret), info_load, info_destroy, (void **)ret);
 }
 
 int kdx_is_text_addr(struct kdx_session *s, uint64_t addr)

@@ -27,6 +27,7 @@
 #include "symbols/symbols.h"
 #include "symbols/types.h"
 #include "kernel/tasks.h"
+#include "util.h"
 
 enum tok_kind { T_EOF, T_NUM, T_CHAR, T_STR, T_ID, T_PUNCT };
 
@@ -1335,5 +1336,34 @@ struct kdx_error *kdx_eval_expr_cpu(struct kdx_session *s, const char *expr, int
 struct kdx_error *kdx_eval_expr(struct kdx_session *s, const char *expr, struct kdx_value *ret)
 {
 	return kdx_eval_expr_cpu(s, expr, -1, ret);
+}
+
+struct kdx_error *kdx_eval_address(struct kdx_session *s, const char *expr, int cpu,
+				   uint64_t *addr)
+{
+	struct kdx_value v;
+	struct kdx_error *err;
+
+	if (isxdigit((unsigned char)expr[0])) {
+		uint64_t u;
+		err = kdx_parse_u64(expr, 1, &u);
+		if (!err) {
+			*addr = u;
+			return NULL;
+		}
+		kdx_error_destroy(err);
+	}
+	if ((err = kdx_eval_expr_cpu(s, expr, cpu, &v)))
+		return err;
+	struct kdx_type *b = kdx_value_type_bare(v.type);
+	if (v.is_lvalue && b && (b->kind == KDX_TYPE_STRUCT || b->kind == KDX_TYPE_UNION ||
+				 b->kind == KDX_TYPE_ARRAY)) {
+		*addr = v.addr;
+		kdx_value_release(&v);
+		return NULL;
+	}
+	err = kdx_value_as_u64(s, &v, addr);
+	kdx_value_release(&v);
+	return err;
 }
 
