@@ -56,8 +56,12 @@ struct ev {
 	struct token tok;       /* current token */
 	int skip;               /* >0: do not read memory */
 	int cpu;                /* per-CPU variables on this CPU; -1 none */
+	int depth;              /* parse_unary nesting (parentheses, prefix operators) */
 	struct kdx_type *t_int, *t_uint, *t_long, *t_ulong, *t_char;
 };
+
+/* Deeper nesting than this is an error, not a stack overflow. */
+#define EV_MAX_DEPTH 256
 
 static struct kdx_type *bare(struct kdx_type *t)
 {
@@ -1026,7 +1030,23 @@ static struct kdx_error *parse_cast(struct ev *e, struct kdx_value *v, struct kd
 	return NULL;
 }
 
+static struct kdx_error *parse_unary_nested(struct ev *e, struct kdx_value *v);
+
+/* Every recursion of the parser (parentheses, casts, prefix operators)
+ * passes through here: bound it. */
 static struct kdx_error *parse_unary(struct ev *e, struct kdx_value *v)
+{
+	struct kdx_error *err;
+
+	if (e->depth >= EV_MAX_DEPTH)
+		return syntax(e, e->tok.pos, "expression nested more than %d deep", EV_MAX_DEPTH);
+	e->depth++;
+	err = parse_unary_nested(e, v);
+	e->depth--;
+	return err;
+}
+
+static struct kdx_error *parse_unary_nested(struct ev *e, struct kdx_value *v)
 {
 	struct kdx_error *err;
 	size_t pos = e->tok.pos;
