@@ -1294,7 +1294,14 @@ static struct kdx_error *parse_cond(struct ev *e, struct kdx_value *v)
 	if (!err) {
 		if (c)
 			e->skip++;
-		err = parse_cond(e, &b);
+		/* a ? b : c ? d : ... recurses here, not through parse_unary */
+		if (e->depth >= EV_MAX_DEPTH) {
+			err = syntax(e, e->tok.pos, "expression nested more than %d deep", EV_MAX_DEPTH);
+		} else {
+			e->depth++;
+			err = parse_cond(e, &b);
+			e->depth--;
+		}
 		if (c)
 			e->skip--;
 	}
