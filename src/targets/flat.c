@@ -381,7 +381,8 @@ static int cache_load(const struct stat *st, struct flat_piece **pieces, size_t 
 	    crc32(0, (const unsigned char *)p, h.npieces * sizeof(*p)) == h.crc) {
 		/* Sanity: sorted, disjoint, inside the file. */
 		for (size_t i = 0; i < h.npieces && good; i++)
-			good = p[i].foff + p[i].size <= h.size &&
+			good = p[i].size <= h.size && p[i].foff <= h.size - p[i].size &&   /* no wrap */
+			       p[i].off + p[i].size >= p[i].off &&
 			       (i == 0 || p[i].off >= p[i - 1].off + p[i - 1].size);
 	} else {
 		good = 0;
