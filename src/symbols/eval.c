@@ -1197,56 +1197,36 @@ static struct kdx_error *truth(struct ev *e, struct kdx_value *v, size_t pos, co
 	return NULL;
 }
 
-static struct kdx_error *parse_land(struct ev *e, struct kdx_value *v)
+/*
+ * a && b && ... (IS_OR 0: operands are binary-operator expressions) or
+ * a || b || ... (IS_OR 1: operands are && chains), left to right. Once the
+ * result is known the right side is parsed but not evaluated (e->skip).
+ */
+static struct kdx_error *parse_logical(struct ev *e, int is_or, struct kdx_value *v)
 {
+	const char *op = is_or ? "||" : "&&";
 	struct kdx_error *err;
 
-	if ((err = parse_level(e, 0, v)))
+	if ((err = is_or ? parse_logical(e, 0, v) : parse_level(e, 0, v)))
 		return err;
-	while (is_punct(e, "&&")) {
+	while (is_punct(e, op)) {
 		size_t pos = e->tok.pos;
 		int a, b = 0;
 		struct kdx_value rhs = {0};
-		if ((err = truth(e, v, pos, "&&", &a)) || (err = lex(e)))
+		if ((err = truth(e, v, pos, op, &a)) || (err = lex(e)))
 			return err;
-		if (!a)
+		int known = is_or ? a : !a;
+		if (known)
 			e->skip++;
-		err = parse_level(e, 0, &rhs);
+		err = is_or ? parse_logical(e, 0, &rhs) : parse_level(e, 0, &rhs);
 		if (!err)
-			err = truth(e, &rhs, pos, "&&", &b);
-		if (!a)
+			err = truth(e, &rhs, pos, op, &b);
+		if (known)
 			e->skip--;
 		kdx_value_release(&rhs);
 		if (err)
 			return err;
-		set_rvalue(v, e->t_int, a && b);
-	}
-	return NULL;
-}
-
-static struct kdx_error *parse_lor(struct ev *e, struct kdx_value *v)
-{
-	struct kdx_error *err;
-
-	if ((err = parse_land(e, v)))
-		return err;
-	while (is_punct(e, "||")) {
-		size_t pos = e->tok.pos;
-		int a, b = 0;
-		struct kdx_value rhs = {0};
-		if ((err = truth(e, v, pos, "||", &a)) || (err = lex(e)))
-			return err;
-		if (a)
-			e->skip++;
-		err = parse_land(e, &rhs);
-		if (!err)
-			err = truth(e, &rhs, pos, "||", &b);
-		if (a)
-			e->skip--;
-		kdx_value_release(&rhs);
-		if (err)
-			return err;
-		set_rvalue(v, e->t_int, a || b);
+		set_rvalue(v, e->t_int, is_or ? (a || b) : (a && b));
 	}
 	return NULL;
 }
@@ -1256,7 +1236,7 @@ static struct kdx_error *parse_cond(struct ev *e, struct kdx_value *v)
 	struct kdx_error *err;
 	int c;
 
-	if ((err = parse_lor(e, v)))
+	if ((err = parse_logical(e, 1, v)))
 		return err;
 	if (!is_punct(e, "?"))
 		return NULL;
