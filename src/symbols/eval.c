@@ -1026,6 +1026,29 @@ static struct kdx_error *parse_cast(struct ev *e, struct kdx_value *v, struct kd
 	return NULL;
 }
 
+/* At "( TYPE )" (a cast, sizeof's operand): parse it into *T, *FOUND = 1;
+ * else stay where we are, *FOUND = 0. */
+static struct kdx_error *paren_type(struct ev *e, struct kdx_type **t, int *found)
+{
+	struct mark m;
+	struct kdx_error *err;
+
+	*found = 0;
+	if (!is_punct(e, "("))
+		return NULL;
+	mark_save(e, &m);
+	if ((err = lex(e)))
+		return err;
+	if (!at_type_start(e)) {
+		mark_restore(e, &m);
+		return NULL;
+	}
+	*found = 1;
+	if ((err = parse_type(e, t)) || (err = expect(e, ")")))
+		return err;
+	return NULL;
+}
+
 static struct kdx_error *parse_unary(struct ev *e, struct kdx_value *v)
 {
 	struct kdx_error *err;
@@ -1081,41 +1104,24 @@ static struct kdx_error *parse_unary(struct ev *e, struct kdx_value *v)
 			set_rvalue(v, pt, u);
 			return NULL;
 		}
-		if (is_punct(e, "(")) {
-			struct mark m;
-			mark_save(e, &m);
-			if ((err = lex(e)))
-				return err;
-			if (at_type_start(e)) {
-				struct kdx_type *t;
-				if ((err = parse_type(e, &t)) || (err = expect(e, ")")))
-					return err;
-				return parse_cast(e, v, t, pos);
-			}
-			mark_restore(e, &m);
-		}
+		struct kdx_type *t;
+		int cast;
+		if ((err = paren_type(e, &t, &cast)))
+			return err;
+		if (cast)
+			return parse_cast(e, v, t, pos);
 	}
 	if (is_id(e, "sizeof")) {
 		uint64_t size;
 		if ((err = lex(e)))
 			return err;
-		struct mark m;
-		mark_save(e, &m);
-		int done = 0;
-		if (is_punct(e, "(")) {
-			if ((err = lex(e)))
-				return err;
-			if (at_type_start(e)) {
-				struct kdx_type *t;
-				if ((err = parse_type(e, &t)) || (err = expect(e, ")")))
-					return err;
-				size = bare(t)->size;
-				done = 1;
-			} else {
-				mark_restore(e, &m);
-			}
-		}
-		if (!done) {
+		struct kdx_type *t;
+		int of_type;
+		if ((err = paren_type(e, &t, &of_type)))
+			return err;
+		if (of_type) {
+			size = bare(t)->size;
+		} else {
 			struct kdx_value tmp = {0};
 			e->skip++;
 			err = parse_unary(e, &tmp);
