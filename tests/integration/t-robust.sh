@@ -244,7 +244,6 @@ kdump|kdump-*)
 		"$@"
 		run "one page: $name" survive "$VMLINUX" "$f" "sys
 rd -p $paddr 4"
-		sed "s/^/# stderr: /" "$TMP/err"
 		if grep -q 'RELEASE' "$TMP/out" && [ $rc = 1 ] && [ "$(wc -l < "$TMP/err")" = 1 ] &&
 		   grep -qi "${paddr#0x}" "$TMP/err"; then
 			ok "robust $FORMAT: one page: $name: sys works, rd -p $paddr is one error naming it"
@@ -261,6 +260,77 @@ rd -p $paddr 4"
 	page_bad "descriptor size huge" put_u "$f" 4 $((mid_desc + 8)) 0xfffffff0
 	page_bad "descriptor flags unknown" eval 'put_u "$f" 4 $((mid_desc + 12)) 0x80; put_u "$f" 4 $((mid_desc + 8)) 64'
 	page_bad "compressed data garbage" eval 'put_u "$f" 4 $((mid_desc + 12)) $(( $(get_u "$f" 4 $((mid_desc + 12))) | 1 )); put_u "$f" 4 $((mid_desc + 8)) 64; fill "$f" "$pdoff" 64 377'
+
+	# Garbage objects: the pages of a task_struct replaced (through a new
+	# descriptor pointing at an uncompressed page appended to the file) by
+	# all-ones, zeroes, or words that all point back into the object (every
+	# list in it loops on itself).  Every walker must stop and say so.
+	pob=$(gt_value "$FIXDIR" fixture page_offset_base)
+	holder=$(gt_value "$FIXDIR" fixture holder_task)
+	hpid=$(gt_value "$FIXDIR" fixture holder_pid)
+	if [ -n "$pob" ] && [ -n "$holder" ]; then
+		base=$(( (holder - pob) / bs ))
+		pfns="$base $((base + 1)) $((base + 2)) $((base + 3))"
+		# descriptor index of each pfn: set bits of bitmap 2 below it (-1: not dumped)
+		idxs=$(od -An -v -t u1 -j $((bm_off + bm_len)) -N "$bm_len" "$f" | awk -v want="$pfns" '
+			BEGIN { nw = split(want, w, " "); for (i = 0; i < 256; i++) { c = 0; for (b = i; b; b = int(b / 2)) c += b % 2; pc[i] = c } }
+			{ for (i = 1; i <= NF; i++) v[k++] = $i }
+			END {
+				for (j = 1; j <= nw; j++) {
+					p = w[j]; byte = int(p / 8); n = 0
+					for (q = 0; q < byte; q++) n += pc[v[q]]
+					for (b = 0; b < p % 8; b++) if (int(v[byte] / 2 ^ b) % 2) n++
+					printf "%d ", (int(v[byte] / 2 ^ (p % 8)) % 2) ? n : -1
+				}
+			}')
+		garbage_run() {
+			local name=$1 gen=$2 i=0 p idx page
+			cp --sparse=always "$f" "$TMP/garbage.kdump"
+			for p in $pfns; do
+				i=$((i + 1))
+				idx=$(echo "$idxs" | awk -v i=$i '{ print $i }')
+				[ "$idx" -ge 0 ] || continue
+				page=$(stat -c %s "$TMP/garbage.kdump")
+				$gen $((pob + p * bs)) | head -c "$bs" >> "$TMP/garbage.kdump"
+				put_u "$TMP/garbage.kdump" 8 $((desc_off + idx * 24)) "$page"
+				put_u "$TMP/garbage.kdump" 4 $((desc_off + idx * 24 + 8)) "$bs"
+				put_u "$TMP/garbage.kdump" 4 $((desc_off + idx * 24 + 12)) 0
+			done
+			run "garbage task_struct ($name): ps, bt, files, vm, task, foreach" survive "$VMLINUX" "$TMP/garbage.kdump" "sys
+ps
+ps -a
+bt $hpid
+bt $holder
+files $hpid
+vm $hpid
+task $hpid
+foreach bt
+foreach files
+foreach vm
+bt -a
+kmem -s task_struct
+kmem $holder
+struct task_struct $holder
+log"
+			[ -n "${KDX_KEEP_TMP:-}" ] && cp "$TMP/garbage.kdump" "$TMP/garbage-$gen.kdump"
+			rm -f "$TMP/garbage.kdump"
+		}
+		ones() { head -c "$bs" /dev/zero | tr '\0' '\377'; }
+		zeroes() { head -c "$bs" /dev/zero; }
+		# every word = the address of the page + 8 * (word index - 8): each
+		# pointer points 64 bytes before itself (list_heads loop)
+		selfptr() {
+			local i v b hex=
+			for ((i = 0; i < 512; i++)); do
+				v=$(( $1 + 8 * i - 64 ))
+				for ((b = 0; b < 8; b++)); do printf -v hex '%s%02x' "$hex" $(( (v >> (8 * b)) & 255 )); done
+			done
+			printf '%s' "$hex" | xxd -r -p
+		}
+		garbage_run "all ones" ones
+		garbage_run "zeroes" zeroes
+		command -v xxd >/dev/null && garbage_run "self-pointers" selfptr
+	fi
 	rm -f "$f"
 	;;
 # ---- makedumpfile flattened --------------------------------------------------
