@@ -56,8 +56,12 @@ struct ev {
 	struct token tok;       /* current token */
 	int skip;               /* >0: do not read memory */
 	int cpu;                /* per-CPU variables on this CPU; -1 none */
+	int depth;              /* parse_unary nesting (parentheses, prefix operators) */
 	struct kdx_type *t_int, *t_uint, *t_long, *t_ulong, *t_char;
 };
+
+/* Deeper nesting than this is an error, not a stack overflow. */
+#define EV_MAX_DEPTH 256
 
 static struct kdx_type *bare(struct kdx_type *t)
 {
@@ -1049,7 +1053,23 @@ static struct kdx_error *paren_type(struct ev *e, struct kdx_type **t, int *foun
 	return NULL;
 }
 
+static struct kdx_error *parse_unary_nested(struct ev *e, struct kdx_value *v);
+
+/* Every recursion of the parser (parentheses, casts, prefix operators)
+ * passes through here: bound it. */
 static struct kdx_error *parse_unary(struct ev *e, struct kdx_value *v)
+{
+	struct kdx_error *err;
+
+	if (e->depth >= EV_MAX_DEPTH)
+		return syntax(e, e->tok.pos, "expression nested more than %d deep", EV_MAX_DEPTH);
+	e->depth++;
+	err = parse_unary_nested(e, v);
+	e->depth--;
+	return err;
+}
+
+static struct kdx_error *parse_unary_nested(struct ev *e, struct kdx_value *v)
 {
 	struct kdx_error *err;
 	size_t pos = e->tok.pos;
@@ -1260,7 +1280,14 @@ static struct kdx_error *parse_cond(struct ev *e, struct kdx_value *v)
 	if (!err) {
 		if (c)
 			e->skip++;
-		err = parse_cond(e, &b);
+		/* a ? b : c ? d : ... recurses here, not through parse_unary */
+		if (e->depth >= EV_MAX_DEPTH) {
+			err = syntax(e, e->tok.pos, "expression nested more than %d deep", EV_MAX_DEPTH);
+		} else {
+			e->depth++;
+			err = parse_cond(e, &b);
+			e->depth--;
+		}
 		if (c)
 			e->skip--;
 	}
