@@ -348,7 +348,7 @@ static struct kdx_error *finish(struct builder *bs, int nb, Elf *elf, struct kdx
 	size_t n = 0;
 	for (int i = 0; i < nb; i++) {
 		if (!bs[i].n)
-			continue;   /* a builder with no entries may have no array */
+			continue;   /* bs[i].e may be NULL: not for memcpy */
 		memcpy(all + n, bs[i].e, bs[i].n * sizeof(*all));
 		n += bs[i].n;
 	}
