@@ -105,6 +105,40 @@ if [ "$FORMAT" = kdump ] || { [ "$FORMAT" = "$first" ] && [ ! -s "$FIXDIR/vmcore
 	run "empty vmlinux" refuse "$TMP/empty" "$DUMP"
 	head -c 1048576 "$VMLINUX" > "$TMP/vmlinux.trunc"
 	run "truncated vmlinux" refuse "$TMP/vmlinux.trunc" "$DUMP"
+
+	# Damaged copies of the fixture module given to mod -s: each is an
+	# error or a module without its types, never a crash.
+	ko=$FIXDIR/kdx_fixture.ko
+	MODCMDS="mod -s kdx_fixture $TMP/bad.ko
+struct kdx_fixture_item
+sym kdx_fixture_list
+p kdx_fixture_magic
+list -H kdx_fixture_loop -o kdx_fixture_item.link
+whatis kdx_fixture_check
+mod"
+	modrun() {   # NAME PATCH-COMMAND...
+		local name=$1
+		shift
+		cp "$ko" "$TMP/bad.ko"
+		"$@"
+		run "damaged module: $name" survive "$VMLINUX" "$DUMP" "$MODCMDS"
+	}
+	kosize=$(stat -c %s "$ko")
+	modrun "truncated to half" truncate -s $((kosize / 2)) "$TMP/bad.ko"
+	modrun "truncated to 100 bytes" truncate -s 100 "$TMP/bad.ko"
+	modrun "e_shoff huge" put_u "$TMP/bad.ko" 8 40 0x7fffffffffff0000
+	modrun "e_shnum 0xffff" put_u "$TMP/bad.ko" 2 60 0xffff
+	modrun "e_shstrndx bad" put_u "$TMP/bad.ko" 2 62 0xfff0
+	if command -v readelf >/dev/null; then
+		for sec in .debug_info .debug_abbrev .debug_str .symtab .strtab .rela.debug_info .orc_unwind_ip .gnu.linkonce.this_module; do
+			read -r off len < <(readelf -SW "$ko" | awk -v s="$sec" '{ sub(/^ *\[ *[0-9]+\] */, "") } $1 == s { print $4, $5 }')
+			[ -n "$off" ] && [ -n "$len" ] || continue
+			off=$((16#$off)) len=$((16#$len))
+			modrun "$sec all 0xff" fill "$TMP/bad.ko" "$off" "$len" 377
+			modrun "$sec half zeroed" fill "$TMP/bad.ko" $((off + len / 2)) $((len / 2)) 0
+		done
+	fi
+	rm -f "$TMP/bad.ko"
 fi
 
 case $FORMAT in
