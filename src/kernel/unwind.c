@@ -335,8 +335,9 @@ struct kdx_error *kdx_unwind_task_sp(struct kdx_session *s, const struct kdx_tas
 	return NULL;
 }
 
-struct kdx_error *kdx_unwind_start(struct kdx_session *s, const struct kdx_task *task,
-				   struct kdx_unwind **ret)
+/* An unwinder for TASK with its stacks collected, at no frame yet. */
+static struct kdx_error *unwind_new(struct kdx_session *s, const struct kdx_task *task,
+				    struct kdx_unwind **ret)
 {
 	struct unwind_info *in;
 	struct kdx_error *err = info_get(s, &in);
@@ -351,6 +352,20 @@ struct kdx_error *kdx_unwind_start(struct kdx_session *s, const struct kdx_task 
 	u->task = task;
 	u->info = in;
 	collect_stacks(u);
+	*ret = u;
+	return NULL;
+}
+
+struct kdx_error *kdx_unwind_start(struct kdx_session *s, const struct kdx_task *task,
+				   struct kdx_unwind **ret)
+{
+	struct kdx_unwind *u;
+	struct kdx_error *err = unwind_new(s, task, &u);
+	struct unwind_info *in;
+
+	if (err)
+		return err;
+	in = u->info;
 	memset(&u->pending, 0, sizeof(u->pending));
 
 	if (task->active && task->cpu >= 0 && (unsigned)task->cpu < s->target->ncpus &&
@@ -428,19 +443,11 @@ struct kdx_error *kdx_unwind_start(struct kdx_session *s, const struct kdx_task 
 struct kdx_error *kdx_unwind_start_at(struct kdx_session *s, const struct kdx_task *task,
 				      uint64_t ip, uint64_t sp, struct kdx_unwind **ret)
 {
-	struct unwind_info *in;
-	struct kdx_error *err = info_get(s, &in);
 	struct kdx_unwind *u;
+	struct kdx_error *err = unwind_new(s, task, &u);
 
 	if (err)
 		return err;
-	u = calloc(1, sizeof(*u));
-	if (!u)
-		return kdx_error_nomem();
-	u->s = s;
-	u->task = task;
-	u->info = in;
-	collect_stacks(u);
 	if (!kdx_unwind_stack_of(u, sp)) {
 		kdx_unwind_end(u);
 		return kdx_error_create(KDX_ERR_INVALID, "%llx is not on a stack of PID %d",
