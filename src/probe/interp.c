@@ -45,6 +45,13 @@ void val_take_str(struct val *v, char *s)
 	v->s = s;
 }
 
+void val_take_str_max(struct interp *I, struct val *v, char *s)
+{
+	if (s && I->lim.maxstringlen > 0 && strlen(s) > (size_t)I->lim.maxstringlen)
+		s[I->lim.maxstringlen] = '\0';
+	val_take_str(v, s);
+}
+
 void val_take_kv(struct val *v, struct kdx_value *kv)
 {
 	val_free(v);
@@ -974,7 +981,7 @@ static int concat(struct interp *I, struct node *na, struct val *a, struct node 
 	memcpy(s + la, sb, lb + 1);
 	free(sa);
 	free(sb);
-	val_take_str(out, s);
+	val_take_str_max(I, out, s);
 	return 0;
 }
 
