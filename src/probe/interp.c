@@ -320,7 +320,8 @@ static int64_t log_bucket_value(int b)
 	if (b == LOG_BUCKET0)
 		return 0;
 	if (b < LOG_BUCKET0)
-		return -(int64_t)((uint64_t)1 << (LOG_BUCKET0 - 1 - b));
+		/* negate in unsigned: bucket 0 is -2^63, whose negation overflows */
+		return (int64_t)((uint64_t)0 - ((uint64_t)1 << (LOG_BUCKET0 - 1 - b)));
 	return (int64_t)((uint64_t)1 << (b - LOG_BUCKET0 - 1));
 }
 
