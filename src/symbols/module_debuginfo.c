@@ -302,7 +302,6 @@ struct kdx_error *kdx_module_elf_symbols(const char *path, const char *const *se
 		if (!gelf_getsym(data, (int)i, &sym))
 			continue;
 		int type = GELF_ST_TYPE(sym.st_info);
-		int bind = GELF_ST_BIND(sym.st_info);
 		if (type == STT_SECTION || type == STT_FILE || sym.st_shndx == SHN_UNDEF ||
 		    sym.st_shndx >= SHN_LORESERVE || sym.st_name >= sdata->d_size)
 			continue;
@@ -315,27 +314,10 @@ struct kdx_error *kdx_module_elf_symbols(const char *path, const char *const *se
 					     nsections, &loaded);
 		if (!loaded)
 			continue;
-		Elf_Scn *s = elf_getscn(elf, sym.st_shndx);
-		GElf_Shdr ssh;
-		char c = 'd';
-		if (s && gelf_getshdr(s, &ssh)) {
-			if (ssh.sh_flags & SHF_EXECINSTR)
-				c = 't';
-			else if (ssh.sh_type == SHT_NOBITS)
-				c = 'b';
-			else if (ssh.sh_flags & SHF_WRITE)
-				c = 'd';
-			else
-				c = 'r';
-		}
-		if (bind == STB_WEAK)
-			c = type == STT_OBJECT ? 'V' : 'W';
-		else if (bind == STB_GLOBAL)
-			c = (char)(c - 'a' + 'A');
 		syms[n].name = name;
 		syms[n].addr = base + sym.st_value;
 		syms[n].size = sym.st_size;
-		syms[n].type = c;
+		syms[n].type = kdx_elf_nm_letter(elf, &sym);
 		syms[n].module = NULL;
 		n++;
 	}
