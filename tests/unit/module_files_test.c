@@ -7,10 +7,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "expect.h"
 #include "kernel/modules.h"
 #include "symbols/module_debuginfo.h"
 
-static int failed;
 static char root[] = "/tmp/kdx-modfiles-XXXXXX";
 
 /* WANT is relative to the scratch root, or NULL for no match. */
@@ -20,13 +20,8 @@ static void expect_path(const char *name, const char *want, char *got)
 
 	if (want)
 		snprintf(full, sizeof(full), "%s/%s", root, want);
-	if (want ? !got || strcmp(got, full) : got != NULL) {
-		printf("not ok - %s\n#   expected: %s\n#   got:      %s\n", name, want ? full : "(none)",
-		       got ? got : "(none)");
-		failed = 1;
-	} else {
-		printf("ok - %s\n", name);
-	}
+	expect_report(want ? got && !strcmp(got, full) : got == NULL, name, want ? full : "(none)",
+		      got ? got : "(none)");
 	free(got);
 }
 
@@ -100,5 +95,5 @@ int main(void)
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
 	if (system(cmd) != 0)
 		printf("# could not remove %s\n", root);
-	return failed;
+	return expect_failed;
 }
