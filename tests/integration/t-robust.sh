@@ -20,6 +20,8 @@
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0}
 TMP=$(mktemp -d)
 [ -n "${KDX_KEEP_TMP:-}" ] || trap 'rm -rf "$TMP"' EXIT
+# index caches of the damaged flattened copies stay in the temp dir
+export KDX_CACHE_DIR=$TMP/cache
 CMDS='sys
 bt
 ps
@@ -398,6 +400,31 @@ flat|flat-*)
 	patch "second record offset huge" survive "$f" "$r2" 8 put_be "$f" "$r2" 0x7ffffffffffff000
 	patch "end marker only" refuse "$f" "$r1" 16 fill "$f" "$r1" 16 377
 	rm -f "$f"
+
+	# The record index cache: damaged, it is ignored (and rebuilt).
+	mkdir -p "$KDX_CACHE_DIR"
+	run "index cache: built" survive "$VMLINUX" "$DUMP" sys
+	idx=$(ls "$KDX_CACHE_DIR"/flat-* 2>/dev/null | head -1)
+	if [ -n "$idx" ]; then
+		cp "$idx" "$TMP/idx.orig"
+		isize=$(stat -c %s "$idx")
+		cache_case() {   # NAME PATCH-COMMAND...
+			local name=$1
+			shift
+			cp "$TMP/idx.orig" "$idx"
+			"$@"
+			run "index cache: $name" survive "$VMLINUX" "$DUMP" "sys
+ps"
+			if ! grep -q RELEASE "$TMP/out"; then
+				not_ok "robust $FORMAT: index cache: $name: sys still works" "RELEASE" "$(head -3 "$TMP/out")"
+			fi
+		}
+		cache_case "truncated to 40" truncate -s 40 "$idx"
+		cache_case "truncated mid-pieces" truncate -s $((isize / 2)) "$idx"
+		cache_case "npieces huge" put_u "$idx" 8 48 0xffffffff
+		cache_case "pieces all 0xff" fill "$idx" 72 $((isize - 72)) 377
+		cache_case "logical end zero" put_u "$idx" 8 56 0
+	fi
 	;;
 esac
 
