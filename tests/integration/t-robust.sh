@@ -28,6 +28,10 @@ ps
 log
 kmem -i'
 
+# stderr lines: one-line errors and warnings, and the summaries of probe
+# and search ("probe: 1 walk ended early (...)")
+OKLINE='^kdx: |^(probe|search): [0-9]+ '
+
 # run NAME MODE VMLINUX FILE [COMMANDS]: MODE is "refuse" (exit 1|2, one kdx:
 # line) or "survive" (exit 0-2, only kdx: lines).  Sets $rc, $TMP/out, $TMP/err.
 run() {
@@ -40,8 +44,8 @@ run() {
 		why="hang (timeout)"
 	elif [ $rc -ge 3 ]; then
 		why="exit status $rc"
-	elif grep -qvE '^kdx: ' "$TMP/err"; then
-		why="stderr line not starting with kdx: $(grep -vE '^kdx: ' "$TMP/err" | head -1 | cut -c1-100)"
+	elif grep -qvE "$OKLINE" "$TMP/err"; then
+		why="stderr line not starting with kdx: $(grep -vE "$OKLINE" "$TMP/err" | head -1 | cut -c1-100)"
 	elif [ "$mode" = refuse ] && { [ $rc = 0 ] || [ "$(wc -l < "$TMP/err")" != 1 ]; }; then
 		why="exit $rc with $(wc -l < "$TMP/err") stderr lines (want exit 1 or 2, one kdx: line)"
 	fi
@@ -297,42 +301,77 @@ rd -p $paddr 4"
 	page_bad "descriptor flags unknown" eval 'put_u "$f" 4 $((mid_desc + 12)) 0x80; put_u "$f" 4 $((mid_desc + 8)) 64'
 	page_bad "compressed data garbage" eval 'put_u "$f" 4 $((mid_desc + 12)) $(( $(get_u "$f" 4 $((mid_desc + 12))) | 1 )); put_u "$f" 4 $((mid_desc + 8)) 64; fill "$f" "$pdoff" 64 377'
 
-	# Garbage objects: the pages of a task_struct replaced (through a new
+	# Garbage objects: the pages of a kernel object replaced (through a new
 	# descriptor pointing at an uncompressed page appended to the file) by
-	# all-ones, zeroes, or words that all point back into the object (every
-	# list in it loops on itself).  Every walker must stop and say so.
+	# all-ones, zeroes, or words that all point back into the page (every
+	# list through it loops on itself).  Every walker must stop and say so.
 	pob=$(gt_value "$FIXDIR" fixture page_offset_base)
+	pbase=$(gt_value "$FIXDIR" fixture phys_base)
 	holder=$(gt_value "$FIXDIR" fixture holder_task)
 	hpid=$(gt_value "$FIXDIR" fixture holder_pid)
-	if [ -n "$pob" ] && [ -n "$holder" ]; then
-		base=$(( (holder - pob) / bs ))
-		pfns="$base $((base + 1)) $((base + 2)) $((base + 3))"
-		# descriptor index of each pfn: set bits of bitmap 2 below it (-1: not dumped)
-		idxs=$(od -An -v -t u1 -j $((bm_off + bm_len)) -N "$bm_len" "$f" | awk -v want="$pfns" '
+	ksym() { awk -v n="$1" '$1 == "kallsyms" && $4 == n && NF == 4 { print "0x" $2; exit }' "$GT"; }
+	# pfn of a kernel virtual address: the direct map, else the kernel image
+	# (x86_64: __START_KERNEL_map + phys_base)
+	pfn_of() {
+		local v=$(( $1 & ~(bs - 1) ))
+		if [ $(( v - pob )) -ge 0 ] 2>/dev/null && [ $(( (v - pob) >> 46 )) = 0 ]; then
+			echo $(( (v - pob) / bs ))
+		else
+			echo $(( ((v - 0xffffffff80000000 + pbase) & 0xffffffffffff) / bs ))
+		fi
+	}
+	# descriptor index of each pfn: set bits of bitmap 2 below it (-1: not dumped)
+	desc_idx() {
+		od -An -v -t u1 -j $((bm_off + bm_len)) -N "$bm_len" "$f" | awk -v want="$*" '
 			BEGIN { nw = split(want, w, " "); for (i = 0; i < 256; i++) { c = 0; for (b = i; b; b = int(b / 2)) c += b % 2; pc[i] = c } }
 			{ for (i = 1; i <= NF; i++) v[k++] = $i }
 			END {
 				for (j = 1; j <= nw; j++) {
 					p = w[j]; byte = int(p / 8); n = 0
+					if (byte >= k) { printf "-1 "; continue }
 					for (q = 0; q < byte; q++) n += pc[v[q]]
 					for (b = 0; b < p % 8; b++) if (int(v[byte] / 2 ^ b) % 2) n++
 					printf "%d ", (int(v[byte] / 2 ^ (p % 8)) % 2) ? n : -1
 				}
-			}')
-		garbage_run() {
-			local name=$1 gen=$2 i=0 p idx page
-			cp --sparse=always "$f" "$TMP/garbage.kdump"
-			for p in $pfns; do
-				i=$((i + 1))
-				idx=$(echo "$idxs" | awk -v i=$i '{ print $i }')
-				[ "$idx" -ge 0 ] || continue
-				page=$(stat -c %s "$TMP/garbage.kdump")
-				$gen $((pob + p * bs)) | head -c "$bs" >> "$TMP/garbage.kdump"
-				put_u "$TMP/garbage.kdump" 8 $((desc_off + idx * 24)) "$page"
-				put_u "$TMP/garbage.kdump" 4 $((desc_off + idx * 24 + 8)) "$bs"
-				put_u "$TMP/garbage.kdump" 4 $((desc_off + idx * 24 + 12)) 0
-			done
-			run "garbage task_struct ($name): ps, bt, files, vm, task, foreach" survive "$VMLINUX" "$TMP/garbage.kdump" "sys
+			}'
+	}
+	ones() { head -c "$bs" /dev/zero | tr '\0' '\377'; }
+	zeroes() { head -c "$bs" /dev/zero; }
+	# word i of the page at V = V + 8 * i - 64: each pointer points 64
+	# bytes before itself
+	selfptr() {
+		local i v b hex=
+		for ((i = 0; i < bs / 8; i++)); do
+			v=$(( $1 + 8 * i - 64 ))
+			for ((b = 0; b < 8; b++)); do printf -v hex '%s%02x' "$hex" $(( (v >> (8 * b)) & 255 )); done
+		done
+		printf '%s' "$hex" | xxd -r -p
+	}
+	# garbage NAME GENERATOR "VADDR..." COMMANDS: replace the pages at the
+	# VADDRs, run COMMANDS.
+	garbage() {
+		local name=$1 gen=$2 vaddrs=$3 cmds=$4 v p idx page
+		cp --sparse=always "$f" "$TMP/garbage.kdump"
+		for v in $vaddrs; do
+			v=$(( v & ~(bs - 1) ))
+			p=$(pfn_of "$v")
+			idx=$(desc_idx "$p")
+			[ "${idx% }" -ge 0 ] 2>/dev/null || continue
+			page=$(stat -c %s "$TMP/garbage.kdump")
+			$gen "$v" | head -c "$bs" >> "$TMP/garbage.kdump"
+			put_u "$TMP/garbage.kdump" 8 $((desc_off + idx * 24)) "$page"
+			put_u "$TMP/garbage.kdump" 4 $((desc_off + idx * 24 + 8)) "$bs"
+			put_u "$TMP/garbage.kdump" 4 $((desc_off + idx * 24 + 12)) 0
+		done
+		run "garbage $name ($gen)" survive "$VMLINUX" "$TMP/garbage.kdump" "$cmds"
+		if [ -n "${KDX_KEEP_TMP:-}" ]; then cp "$TMP/garbage.kdump" "$TMP/garbage-${name// /_}-$gen.kdump"; fi
+		rm -f "$TMP/garbage.kdump"
+	}
+	gens="ones zeroes"
+	command -v xxd >/dev/null && gens="$gens selfptr"
+	if [ -n "$pob" ] && [ -n "$holder" ]; then
+		for g in $gens; do
+			garbage "task_struct" $g "$holder $((holder + bs)) $((holder + 2 * bs)) $((holder + 3 * bs))" "sys
 ps
 ps -a
 bt $hpid
@@ -348,24 +387,35 @@ kmem -s task_struct
 kmem $holder
 struct task_struct $holder
 log"
-			[ -n "${KDX_KEEP_TMP:-}" ] && cp "$TMP/garbage.kdump" "$TMP/garbage-$gen.kdump"
-			rm -f "$TMP/garbage.kdump"
-		}
-		ones() { head -c "$bs" /dev/zero | tr '\0' '\377'; }
-		zeroes() { head -c "$bs" /dev/zero; }
-		# every word = the address of the page + 8 * (word index - 8): each
-		# pointer points 64 bytes before itself (list_heads loop)
-		selfptr() {
-			local i v b hex=
-			for ((i = 0; i < 512; i++)); do
-				v=$(( $1 + 8 * i - 64 ))
-				for ((b = 0; b < 8; b++)); do printf -v hex '%s%02x' "$hex" $(( (v >> (8 * b)) & 255 )); done
-			done
-			printf '%s' "$hex" | xxd -r -p
-		}
-		garbage_run "all ones" ones
-		garbage_run "zeroes" zeroes
-		command -v xxd >/dev/null && garbage_run "self-pointers" selfptr
+		done
+	fi
+	it=$(ksym init_task) prb=$(ksym prb) mods=$(ksym modules)
+	cache=$(gt_value "$FIXDIR" fixture cache)
+	first=$(gt_value "$FIXDIR" fixture first)
+	loop1=$(gt_value "$FIXDIR" fixture loop_item_1)
+	if [ -n "$pob" ] && [ -n "$pbase" ] && [ -n "$it" ]; then
+		for g in ones selfptr; do
+			[ $g = selfptr ] && ! command -v xxd >/dev/null && continue
+			garbage "init_task" $g "$it $((it + bs)) $((it + 2 * bs))" "sys
+ps
+bt -a
+foreach bt
+set 1"
+			[ -n "$prb" ] && [ -n "$mods" ] && garbage "printk buffer and module list" $g "$prb $mods" "log
+log -m
+mod
+sym -m kdx_fixture
+mod -s kdx_fixture $FIXDIR/kdx_fixture.ko
+sys"
+			[ -n "$cache" ] && [ -n "$first" ] && garbage "slab cache and list items" $g "$cache $first $loop1" "mod -s kdx_fixture $FIXDIR/kdx_fixture.ko
+kmem -s
+kmem -s kdx_fixture_item
+kmem -S kdx_fixture_item
+kmem $first
+list -H kdx_fixture_list -o kdx_fixture_item.link -s kdx_fixture_item.value
+list -H kdx_fixture_loop -o kdx_fixture_item.link
+probe -e 'global n; probe list(\"kdx_fixture_list\", \"struct kdx_fixture_item\", \"link\") { n++ } probe end { println(n) }'"
+		done
 	fi
 	rm -f "$f"
 	;;
