@@ -64,3 +64,13 @@ char *kdx_expr_args(struct kdx_session *s, int argc, char **argv, int first)
 	free(rest);
 	return join_words(argc, argv, first);
 }
+
+int kdx_expr_is_identifier(const char *text)
+{
+	if (!isalpha((unsigned char)*text) && *text != '_')
+		return 0;
+	for (const char *p = text; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '_')
+			return 0;
+	return 1;
+}

@@ -13,4 +13,8 @@
  */
 char *kdx_expr_args(struct kdx_session *s, int argc, char **argv, int first);
 
+/* Is TEXT a single C identifier ("jiffies", not "a.b" or "&x")? p then
+ * prints "NAME = $N = ..." and whatis tries it as a symbol first. */
+int kdx_expr_is_identifier(const char *text);
+
 #endif

@@ -24,17 +24,6 @@
 
 extern const struct kdx_command kdx_cmd_p;
 
-/* Is TEXT a single identifier (crash then prints "NAME = $N = ...")? */
-static int is_identifier(const char *text)
-{
-	if (!isalpha((unsigned char)*text) && *text != '_')
-		return 0;
-	for (const char *p = text; *p; p++)
-		if (!isalnum((unsigned char)*p) && *p != '_')
-			return 0;
-	return 1;
-}
-
 static unsigned next_history(struct kdx_session *s)
 {
 	return ++s->value_history;
@@ -107,13 +96,13 @@ static struct kdx_error *kdx_print_expression(struct kdx_session *s, const char 
 	if (!spec) {
 		if ((err = kdx_eval_expr(s, e, &v)))
 			goto out;
-		if (is_identifier(e) && v.is_lvalue && kdx_value_is_percpu_addr(v.addr)) {
+		if (kdx_expr_is_identifier(e) && v.is_lvalue && kdx_value_is_percpu_addr(v.addr)) {
 			err = print_percpu_listing(s, e, &v);
 			goto out;
 		}
 		uint64_t taddr;
 		struct kdx_type *bt = kdx_value_type_bare(v.type);
-		if (is_identifier(e) && !v.is_lvalue && bt && bt->kind == KDX_TYPE_INT &&
+		if (kdx_expr_is_identifier(e) && !v.is_lvalue && bt && bt->kind == KDX_TYPE_INT &&
 		    is_text_symbol(s, e, &taddr) && taddr == v.u) {
 			char buf[256];
 			fprintf(s->out, "%s = $%u = {<text variable, no debug info>} 0x%llx <%s>\n", e,
@@ -121,7 +110,7 @@ static struct kdx_error *kdx_print_expression(struct kdx_session *s, const char 
 				kdx_symbol_format(s, taddr, buf, sizeof(buf)));
 			goto out;
 		}
-		err = print_value(s, is_identifier(e) ? e : NULL, &v, flags);
+		err = print_value(s, kdx_expr_is_identifier(e) ? e : NULL, &v, flags);
 		goto out;
 	}
 	int n = kdx_cpu_count(s);

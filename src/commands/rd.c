@@ -97,7 +97,6 @@ static struct kdx_error *resolve_address(struct kdx_session *s, const char *arg,
 					 uint64_t *addr)
 {
 	struct kdx_error *err;
-	struct kdx_value v;
 
 	if (symbols_ok && is_identifier(arg)) {
 		struct kdx_type *t;
@@ -114,24 +113,7 @@ static struct kdx_error *resolve_address(struct kdx_session *s, const char *arg,
 			return NULL;
 		}
 	}
-	if (isxdigit((unsigned char)arg[0])) {
-		err = kdx_parse_u64(arg, 1, addr);
-		if (!err)
-			return NULL;
-		kdx_error_destroy(err);
-	}
-	if ((err = kdx_eval_expr(s, arg, &v)))
-		return err;
-	struct kdx_type *b = kdx_value_type_bare(v.type);
-	if (v.is_lvalue && b && (b->kind == KDX_TYPE_STRUCT || b->kind == KDX_TYPE_UNION ||
-				 b->kind == KDX_TYPE_ARRAY)) {
-		*addr = v.addr;
-		kdx_value_release(&v);
-		return NULL;
-	}
-	err = kdx_value_as_u64(s, &v, addr);
-	kdx_value_release(&v);
-	return err;
+	return kdx_eval_address(s, arg, -1, addr);
 }
 
 /* "schedule+20" for a word pointing into a kernel symbol, else NULL. */

@@ -62,37 +62,6 @@ static struct kdx_error *find_aggregate(struct kdx_session *s, const char *kind,
 	return NULL;
 }
 
-/* Address named by ARG: a number (hex by default, as crash), a symbol or
- * an expression. A struct/union/array lvalue gives its own address. */
-static struct kdx_error *resolve_address(struct kdx_session *s, const char *arg, int cpu,
-					 uint64_t *addr)
-{
-	struct kdx_value v;
-	struct kdx_error *err;
-
-	if (isxdigit((unsigned char)arg[0])) {
-		uint64_t u;
-		err = kdx_parse_u64(arg, 1, &u);
-		if (!err) {
-			*addr = u;
-			return NULL;
-		}
-		kdx_error_destroy(err);
-	}
-	if ((err = kdx_eval_expr_cpu(s, arg, cpu, &v)))
-		return err;
-	struct kdx_type *b = kdx_value_type_bare(v.type);
-	if (v.is_lvalue && b && (b->kind == KDX_TYPE_STRUCT || b->kind == KDX_TYPE_UNION ||
-				 b->kind == KDX_TYPE_ARRAY)) {
-		*addr = v.addr;
-		kdx_value_release(&v);
-		return NULL;
-	}
-	err = kdx_value_as_u64(s, &v, addr);
-	kdx_value_release(&v);
-	return err;
-}
-
 static struct kdx_error *print_member_decls(struct kdx_session *s, struct kdx_type *t,
 					    char **members, int nmembers, int offsets, int hex)
 {
@@ -305,7 +274,7 @@ struct kdx_error *kdx_datatype_run(struct kdx_session *s, const struct kdx_comma
 		uint64_t addr;
 		if (spec && !cpus[cpu])
 			continue;
-		if ((err = resolve_address(s, acopy, spec ? cpu : -1, &addr)))
+		if ((err = kdx_eval_address(s, acopy, spec ? cpu : -1, &addr)))
 			break;
 		addr -= list_off;
 		if (spec)

@@ -8,7 +8,6 @@
  *   whatis pid_t              typedef int pid_t; SIZE: 4
  *   whatis init_task.comm     type = char [16]
  */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,16 +20,6 @@
 #include "util.h"
 
 extern const struct kdx_command kdx_cmd_whatis;
-
-static int is_identifier(const char *text)
-{
-	if (!isalpha((unsigned char)*text) && *text != '_')
-		return 0;
-	for (const char *p = text; *p; p++)
-		if (!isalnum((unsigned char)*p) && *p != '_')
-			return 0;
-	return 1;
-}
 
 static struct kdx_error *print_definition(struct kdx_session *s, struct kdx_type *t, int offsets)
 {
@@ -67,7 +56,7 @@ static struct kdx_error *whatis(struct kdx_session *s, const char *text, int off
 
 	if (!s->types)
 		return kdx_error_create(KDX_ERR_UNSUPPORTED, "no type information loaded");
-	if (is_identifier(text)) {
+	if (kdx_expr_is_identifier(text)) {
 		uint64_t addr;
 		unsigned flags;
 		err = kdx_variable_lookup(s, text, &t, &addr, &flags);
@@ -92,7 +81,7 @@ static struct kdx_error *whatis(struct kdx_session *s, const char *text, int off
 	if (!err)
 		return print_definition(s, t, offsets);
 	kdx_error_destroy(err);
-	if (is_identifier(text)) {
+	if (kdx_expr_is_identifier(text)) {
 		t = find_tag(s, text);
 		if (t)
 			return print_definition(s, t, offsets);

@@ -33,18 +33,11 @@ static void offsets_destroy(void *obj)
 	free(obj);
 }
 
-static struct kdx_error *offsets_get(struct kdx_session *s, const struct files_offsets **ret)
+static struct kdx_error *offsets_load(struct kdx_session *s, void *obj)
 {
-	struct files_offsets *o = kdx_kernel_slot(s, KDX_SLOT_FILES);
+	struct files_offsets *o = obj;
 	struct kdx_error *err;
 
-	if (o) {
-		*ret = o;
-		return NULL;
-	}
-	o = calloc(1, sizeof(*o));
-	if (!o)
-		return kdx_error_nomem();
 	if ((err = kdx_kmember(s, "task_struct", "files", &o->task_files)) ||
 	    (err = kdx_kmember(s, "task_struct", "fs", &o->task_fs)) ||
 	    (err = kdx_kmember(s, "files_struct", "fdt", &o->files_fdt)) ||
@@ -64,22 +57,21 @@ static struct kdx_error *offsets_get(struct kdx_session *s, const struct files_o
 	    (err = kdx_kmember(s, "mount", "mnt", &o->mount_mnt)) ||
 	    (err = kdx_kmember(s, "mount", "mnt_parent", &o->mnt_parent)) ||
 	    (err = kdx_kmember(s, "mount", "mnt_mountpoint", &o->mnt_mountpoint)) ||
-	    (err = kdx_kmember(s, "vfsmount", "mnt_root", &o->vfs_mnt_root))) {
-		free(o);
+	    (err = kdx_kmember(s, "vfsmount", "mnt_root", &o->vfs_mnt_root)))
 		return kdx_error_prefix(err, "files");
-	}
 	kdx_kmember_opt(s, "file", "f_inode", &o->file_inode);
 	kdx_kmember_opt(s, "dentry", "d_op", &o->d_op);
 	kdx_kmember_opt(s, "dentry", "d_sb", &o->d_sb);
 	kdx_kmember_opt(s, "dentry", "d_hash.pprev", &o->d_hash_pprev);
 	kdx_kmember_opt(s, "dentry_operations", "d_dname", &o->dop_d_dname);
 	kdx_kmember_opt(s, "inode", "i_sb", &o->i_sb);
-	if ((err = kdx_kernel_set_slot(s, KDX_SLOT_FILES, o, offsets_destroy))) {
-		free(o);
-		return err;
-	}
-	*ret = o;
 	return NULL;
+}
+
+static struct kdx_error *offsets_get(struct kdx_session *s, const struct files_offsets **ret)
+{
+	return kdx_kernel_cached(s, KDX_SLOT_FILES, sizeof(**ret), offsets_load, offsets_destroy,
+				 (void **)ret);
 }
 
 const char *kdx_mode_type_name(uint32_t mode)

@@ -28,6 +28,28 @@ struct kdx_error *kdx_kernel_set_slot(struct kdx_session *s, enum kdx_kernel_slo
 	return NULL;
 }
 
+struct kdx_error *kdx_kernel_cached(struct kdx_session *s, enum kdx_kernel_slot slot, size_t size,
+				    struct kdx_error *(*load)(struct kdx_session *s, void *obj),
+				    void (*destroy)(void *obj), void **ret)
+{
+	void *obj = kdx_kernel_slot(s, slot);
+	struct kdx_error *err;
+
+	if (obj) {
+		*ret = obj;
+		return NULL;
+	}
+	obj = calloc(1, size);
+	if (!obj)
+		return kdx_error_nomem();
+	if ((load && (err = load(s, obj))) || (err = kdx_kernel_set_slot(s, slot, obj, destroy))) {
+		destroy(obj);
+		return err;
+	}
+	*ret = obj;
+	return NULL;
+}
+
 void kdx_kernel_destroy(struct kdx_session *s)
 {
 	if (!s->kernel)

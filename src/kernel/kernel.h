@@ -6,6 +6,7 @@
 #ifndef KDX_KERNEL_H
 #define KDX_KERNEL_H
 
+#include <stddef.h>
 #include "error.h"
 
 struct kdx_session;
@@ -33,6 +34,16 @@ void *kdx_kernel_slot(struct kdx_session *s, enum kdx_kernel_slot slot);
  * or when the slot is replaced. */
 struct kdx_error *kdx_kernel_set_slot(struct kdx_session *s, enum kdx_kernel_slot slot,
 				      void *obj, void (*destroy)(void *obj));
+/*
+ * The object cached in SLOT, created on first use: SIZE zeroed bytes filled
+ * by LOAD (may be NULL: the zeroed object is the start state) and installed
+ * with DESTROY. When LOAD fails the object is destroyed with DESTROY (so it
+ * must cope with a partly loaded object), nothing is cached, LOAD's error is
+ * returned unchanged and the next call tries again.
+ */
+struct kdx_error *kdx_kernel_cached(struct kdx_session *s, enum kdx_kernel_slot slot, size_t size,
+				    struct kdx_error *(*load)(struct kdx_session *s, void *obj),
+				    void (*destroy)(void *obj), void **ret);
 /* Forget every cached walker state (e.g. after `mod -s` changed symbols). */
 void kdx_kernel_destroy(struct kdx_session *s);
 

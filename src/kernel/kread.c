@@ -71,22 +71,25 @@ static uint64_t hash_str(const char *p)
 	return h;
 }
 
+static struct kdx_error *kmember_cache_load(struct kdx_session *s, void *obj)
+{
+	struct kmember_cache *c = obj;
+
+	(void)s;
+	c->e = calloc(256, sizeof(*c->e));
+	if (!c->e)
+		return kdx_error_nomem();
+	c->cap = 256;
+	return NULL;
+}
+
 static struct kmember_cache *kmember_cache(struct kdx_session *s)
 {
-	struct kmember_cache *c = kdx_kernel_slot(s, KDX_SLOT_KMEMBER);
+	struct kmember_cache *c;
 
-	if (c)
-		return c;
-	c = calloc(1, sizeof(*c));
-	if (!c)
+	if (!kdx_ok(kdx_kernel_cached(s, KDX_SLOT_KMEMBER, sizeof(*c), kmember_cache_load,
+				      kmember_cache_destroy, (void **)&c)))
 		return NULL;
-	c->cap = 256;
-	c->e = calloc(c->cap, sizeof(*c->e));
-	if (!c->e || kdx_kernel_set_slot(s, KDX_SLOT_KMEMBER, c, kmember_cache_destroy)) {
-		free(c->e);
-		free(c);
-		return NULL;
-	}
 	return c;
 }
 

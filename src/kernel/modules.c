@@ -32,7 +32,7 @@ struct mod_offsets {
 	uint64_t size;                      /* bytes of struct module read */
 	struct kdx_kfield list, name, state;
 	/* 6.1 layout */
-	struct kdx_kfield core_base, core_size, core_text_size, init_base, init_size;
+	struct kdx_kfield core_base, core_size, core_text_size, init_base, init_size, init_text_size;
 	/* 6.4+ layout */
 	struct kdx_kfield mem;              /* mem[] array */
 	uint64_t mem_elem_size, mem_nelem;
@@ -80,6 +80,7 @@ static struct kdx_error *load_offsets(struct kdx_session *s, struct mod_offsets 
 	kdx_kmember_opt(s, m, "core_layout.text_size", &o->core_text_size);
 	kdx_kmember_opt(s, m, "init_layout.base", &o->init_base);
 	kdx_kmember_opt(s, m, "init_layout.size", &o->init_size);
+	kdx_kmember_opt(s, m, "init_layout.text_size", &o->init_text_size);
 	if (!o->core_base.ok) {
 		struct kdx_type *t, *mt;
 		uint64_t bitoff;
@@ -167,6 +168,7 @@ static struct kdx_error *read_module(struct kdx_session *s, struct mod_cache *c,
 		m->text_size = kdx_kfield_u(buf, &o->core_text_size);
 		m->init_base = kdx_kfield_u(buf, &o->init_base);
 		m->init_size = kdx_kfield_u(buf, &o->init_size);
+		m->init_text_size = kdx_kfield_u(buf, &o->init_text_size);
 	} else {
 		/* mod_mem_type: MOD_TEXT, MOD_DATA, MOD_RODATA, MOD_RO_AFTER_INIT,
 		 * MOD_INIT_TEXT, MOD_INIT_DATA, MOD_INIT_RODATA */
@@ -181,7 +183,7 @@ static struct kdx_error *read_module(struct kdx_session *s, struct mod_cache *c,
 		m->size = z[0] + z[1] + z[2] + z[3];
 		m->data_base = b[1], m->data_size = z[1];
 		m->rodata_base = b[2], m->rodata_size = z[2];
-		m->init_base = b[4], m->init_size = z[4];
+		m->init_base = b[4], m->init_size = z[4], m->init_text_size = z[4];
 	}
 	m->orc_unwind_ip = kdx_kfield_u(buf, &o->orc_ip);
 	m->orc_unwind = kdx_kfield_u(buf, &o->orc);
@@ -190,8 +192,9 @@ static struct kdx_error *read_module(struct kdx_session *s, struct mod_cache *c,
 	return NULL;
 }
 
-static struct kdx_error *load(struct kdx_session *s, struct mod_cache *c)
+static struct kdx_error *load(struct kdx_session *s, void *obj)
 {
+	struct mod_cache *c = obj;
 	uint64_t head, node, count = 0;
 	struct kdx_error *err;
 	unsigned char *buf;
@@ -247,25 +250,7 @@ static struct kdx_error *load(struct kdx_session *s, struct mod_cache *c)
 
 static struct kdx_error *cache_get(struct kdx_session *s, struct mod_cache **ret)
 {
-	struct mod_cache *c = kdx_kernel_slot(s, KDX_SLOT_MODULES);
-	struct kdx_error *err;
-
-	if (c) {
-		*ret = c;
-		return NULL;
-	}
-	c = calloc(1, sizeof(*c));
-	if (!c)
-		return kdx_error_nomem();
-	err = load(s, c);
-	if (!err)
-		err = kdx_kernel_set_slot(s, KDX_SLOT_MODULES, c, cache_destroy);
-	if (err) {
-		cache_destroy(c);
-		return err;
-	}
-	*ret = c;
-	return NULL;
+	return kdx_kernel_cached(s, KDX_SLOT_MODULES, sizeof(**ret), load, cache_destroy, (void **)ret);
 }
 
 struct kdx_error *kdx_modules(struct kdx_session *s, struct kdx_module **mods, size_t *n)

@@ -26,6 +26,7 @@ struct kdx_module {
 	uint64_t size;          /* bytes of the core allocation(s) */
 	uint64_t text_size;     /* bytes of text at BASE */
 	uint64_t init_base, init_size;   /* still-present init allocation, or 0 */
+	uint64_t init_text_size;         /* bytes of init text at INIT_BASE */
 	/* Additional core allocations (6.4+ mem[] regions other than text). */
 	uint64_t data_base, data_size, rodata_base, rodata_size;
 	/* ORC unwind tables in the module's memory (x86_64). */

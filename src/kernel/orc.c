@@ -15,12 +15,11 @@
 #include "session.h"
 #include "kernel/kernel.h"
 #include "kernel/kread.h"
-#include "kernel/list.h"
+#include "kernel/modules.h"
 #include "symbols/types.h"
 
 /* A sane cap on a module's ORC entries (vmlinux has ~370k for 14 MB of text). */
 #define MAX_MODULE_ORCS (1u << 22)
-#define MAX_MODULES 4096
 
 struct orc_table {
 	uint64_t start, end;              /* text range covered (runtime) */
@@ -267,152 +266,84 @@ out:
 	return err;
 }
 
-/* Module ORC: walk `modules`, read each module's text range and arch ORC tables. */
-struct mod_offsets {
-	struct kdx_kfield list, text_base, text_size, orc_ip, orc, num;
-	struct kdx_kfield init_base, init_size;   /* optional */
-	int mem_layout;       /* 6.4+: mem[MOD_TEXT] instead of core_layout */
-};
+/* Module ORC: each module's arch ORC tables, read from its memory. */
 
-struct mod_walk {
-	struct orc_cache *c;
-	struct mod_offsets *o;
-	size_t cap;
-};
-
-static int mod_visit(struct kdx_session *s, uint64_t mod, uint64_t node, void *arg)
+/* M's table into T; 0 if M has none or it cannot be read. */
+static int module_table(struct kdx_session *s, const struct kdx_module *m, size_t es,
+			struct orc_table *t)
 {
-	struct mod_walk *w = arg;
-	struct orc_cache *c = w->c;
-	uint64_t base, size, ipaddr, orcaddr, num;
-	struct kdx_error *err;
+	uint64_t num = m->num_orcs;
+	struct kdx_error *err = NULL;
 
-	if (kdx_interrupted(s) || c->nmods >= MAX_MODULES)
-		return 1;
-	if ((err = kdx_read_uint(s, mod + w->o->text_base.off, 8, &base)) ||
-	    (err = kdx_read_uint(s, mod + w->o->text_size.off, w->o->text_size.size, &size)) ||
-	    (err = kdx_read_uint(s, mod + w->o->orc_ip.off, 8, &ipaddr)) ||
-	    (err = kdx_read_uint(s, mod + w->o->orc.off, 8, &orcaddr)) ||
-	    (err = kdx_read_uint(s, mod + w->o->num.off, w->o->num.size, &num))) {
-		kdx_error_destroy(err);
+	if (!m->orc_unwind_ip || !m->orc_unwind || !num || num > MAX_MODULE_ORCS)
 		return 0;
-	}
-	if (!ipaddr || !orcaddr || !num || num > MAX_MODULE_ORCS)
-		return 0;
-	struct orc_table t = {0};
-	size_t es = c->layout.size;
+	memset(t, 0, sizeof(*t));
 	unsigned char *ipraw = malloc(num * 4);
-	t.ip = malloc(num * sizeof(*t.ip));
-	t.raw = malloc(num * es);
-	if (!ipraw || !t.ip || !t.raw ||
-	    (err = kdx_read(s, ipaddr, ipraw, num * 4)) ||
-	    (err = kdx_read(s, orcaddr, t.raw, num * es))) {
+	t->ip = malloc(num * sizeof(*t->ip));
+	t->raw = malloc(num * es);
+	if (!ipraw || !t->ip || !t->raw ||
+	    (err = kdx_read(s, m->orc_unwind_ip, ipraw, num * 4)) ||
+	    (err = kdx_read(s, m->orc_unwind, t->raw, num * es))) {
 		if (err)
 			kdx_error_destroy(err);
 		free(ipraw);
-		table_release(&t);
+		table_release(t);
 		return 0;
 	}
 	for (size_t i = 0; i < num; i++) {
 		int32_t rel = (int32_t)kdx_get_uint(ipraw + 4 * i, 4);
-		t.ip[i] = ipaddr + 4 * i + (int64_t)rel;
+		t->ip[i] = m->orc_unwind_ip + 4 * i + (int64_t)rel;
 	}
 	free(ipraw);
-	t.n = num;
-	if ((err = table_sort(&t, es))) {
+	t->n = num;
+	if ((err = table_sort(t, es))) {
 		kdx_error_destroy(err);
-		table_release(&t);
+		table_release(t);
 		return 0;
 	}
-	t.start = base;
-	t.end = base + size;
+	t->start = m->base;
+	t->end = m->base + m->text_size;
 	/* Init text (a crash in module_init): its ORC is in the same table. */
-	uint64_t ib = 0, is = 0;
-	if (w->o->init_base.ok && w->o->init_size.ok &&
-	    !(err = kdx_read_uint(s, mod + w->o->init_base.off, 8, &ib)) &&
-	    !(err = kdx_read_uint(s, mod + w->o->init_size.off, w->o->init_size.size, &is)) && ib && is) {
-		t.init_start = ib;
-		t.init_end = ib + is;
+	if (m->init_base && m->init_text_size) {
+		t->init_start = m->init_base;
+		t->init_end = m->init_base + m->init_text_size;
 	}
-	if (err)
-		kdx_error_destroy(err);
-	if (c->nmods == w->cap) {
-		size_t ncap = w->cap ? 2 * w->cap : 16;
-		struct orc_table *m = realloc(c->mods, ncap * sizeof(*m));
-		if (!m) {
-			table_release(&t);
-			return 1;
-		}
-		c->mods = m;
-		w->cap = ncap;
-	}
-	c->mods[c->nmods++] = t;
-	return 0;
+	return 1;
 }
 
 static void modules_load(struct kdx_session *s, struct orc_cache *c)
 {
-	struct mod_offsets o;
-	struct mod_walk w = { c, &o, 0 };
-	uint64_t head;
+	struct kdx_module *mods;
+	size_t n;
 	struct kdx_error *err;
 
 	c->mods_loaded = 1;
-	memset(&o, 0, sizeof(o));
-	kdx_kmember_opt(s, "module", "list", &o.list);
-	kdx_kmember_opt(s, "module", "core_layout.base", &o.text_base);
-	kdx_kmember_opt(s, "module", "core_layout.text_size", &o.text_size);
-	if (!o.text_base.ok) {
-		/* 6.4+: struct module_memory mem[MOD_TEXT = 0] */
-		kdx_kmember_opt(s, "module", "mem[0].base", &o.text_base);
-		kdx_kmember_opt(s, "module", "mem[0].size", &o.text_size);
-		/* MOD_INIT_TEXT follows MOD_TEXT, MOD_DATA, MOD_RODATA, MOD_RO_AFTER_INIT */
-		kdx_kmember_opt(s, "module", "mem[4].base", &o.init_base);
-		kdx_kmember_opt(s, "module", "mem[4].size", &o.init_size);
-	} else {
-		kdx_kmember_opt(s, "module", "init_layout.base", &o.init_base);
-		kdx_kmember_opt(s, "module", "init_layout.text_size", &o.init_size);
-	}
-	kdx_kmember_opt(s, "module", "arch.orc_unwind_ip", &o.orc_ip);
-	kdx_kmember_opt(s, "module", "arch.orc_unwind", &o.orc);
-	kdx_kmember_opt(s, "module", "arch.num_orcs", &o.num);
-	if (!o.list.ok || !o.text_base.ok || !o.text_size.ok || !o.orc_ip.ok || !o.orc.ok || !o.num.ok)
-		return;
-	if ((err = kdx_kvar(s, "modules", &head))) {
+	if ((err = kdx_modules(s, &mods, &n))) {
 		kdx_error_destroy(err);
 		return;
 	}
-	struct kdx_list_walk lw = {
-		.kind = KDX_LIST_HEAD, .start = head, .head_is_standalone = 1,
-		.link_offset = o.list.off, .max_entries = MAX_MODULES,
-	};
-	err = kdx_list_walk(s, &lw, mod_visit, &w, NULL);
-	if (err)
-		kdx_error_destroy(err);
+	c->mods = calloc(n ? n : 1, sizeof(*c->mods));
+	if (!c->mods)
+		return;
+	for (size_t i = 0; i < n && !kdx_interrupted(s); i++)
+		if (module_table(s, &mods[i], c->layout.size, &c->mods[c->nmods]))
+			c->nmods++;
+}
+
+static struct kdx_error *orc_load(struct kdx_session *s, void *obj)
+{
+	struct orc_cache *c = obj;
+
+	return layout_load(s, &c->layout);
 }
 
 static struct orc_cache *orc_get(struct kdx_session *s, struct kdx_error **errp)
 {
-	struct orc_cache *c = kdx_kernel_slot(s, KDX_SLOT_ORC);
-	struct kdx_error *err;
+	struct orc_cache *c;
 
-	if (c)
-		return c;
-	c = calloc(1, sizeof(*c));
-	if (!c) {
-		*errp = kdx_error_nomem();
+	if ((*errp = kdx_kernel_cached(s, KDX_SLOT_ORC, sizeof(*c), orc_load, orc_cache_destroy,
+				       (void **)&c)))
 		return NULL;
-	}
-	if ((err = layout_load(s, &c->layout))) {
-		free(c);
-		*errp = err;
-		return NULL;
-	}
-	if ((err = kdx_kernel_set_slot(s, KDX_SLOT_ORC, c, orc_cache_destroy))) {
-		free(c);
-		*errp = err;
-		return NULL;
-	}
 	return c;
 }
 

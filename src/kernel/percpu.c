@@ -80,17 +80,13 @@ static void read_masks(struct kdx_session *s, struct percpu_cache *c)
 	}
 }
 
-static struct percpu_cache *percpu_get(struct kdx_session *s)
+/* Never fails but for memory: what cannot be read falls back to 1 CPU, offset 0. */
+static struct kdx_error *percpu_load(struct kdx_session *s, void *obj)
 {
-	struct percpu_cache *c = kdx_kernel_slot(s, KDX_SLOT_PERCPU);
+	struct percpu_cache *c = obj;
 	uint64_t addr, v;
 	struct kdx_error *err;
 
-	if (c)
-		return c;
-	c = calloc(1, sizeof(*c));
-	if (!c)
-		return NULL;
 	c->nr_cpu_ids = 1;
 	err = kdx_kvar(s, "nr_cpu_ids", &addr);
 	if (!err)
@@ -104,10 +100,8 @@ static struct percpu_cache *percpu_get(struct kdx_session *s)
 	c->offsets = calloc((size_t)c->nr_cpu_ids, sizeof(*c->offsets));
 	c->online = calloc((size_t)c->nr_cpu_ids, 1);
 	c->present = calloc((size_t)c->nr_cpu_ids, 1);
-	if (!c->offsets || !c->online || !c->present) {
-		percpu_destroy(c);
-		return NULL;
-	}
+	if (!c->offsets || !c->online || !c->present)
+		return kdx_error_nomem();
 	err = kdx_kvar(s, "__per_cpu_offset", &addr);
 	if (!err)
 		err = kdx_read(s, addr, c->offsets, (size_t)c->nr_cpu_ids * 8);
@@ -117,12 +111,16 @@ static struct percpu_cache *percpu_get(struct kdx_session *s)
 		memset(c->offsets, 0, (size_t)c->nr_cpu_ids * 8);
 	}
 	read_masks(s, c);
-	err = kdx_kernel_set_slot(s, KDX_SLOT_PERCPU, c, percpu_destroy);
-	if (err) {
-		kdx_error_destroy(err);
-		percpu_destroy(c);
+	return NULL;
+}
+
+static struct percpu_cache *percpu_get(struct kdx_session *s)
+{
+	struct percpu_cache *c;
+
+	if (!kdx_ok(kdx_kernel_cached(s, KDX_SLOT_PERCPU, sizeof(*c), percpu_load, percpu_destroy,
+				      (void **)&c)))
 		return NULL;
-	}
 	return c;
 }
 

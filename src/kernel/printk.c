@@ -53,8 +53,9 @@ static void cache_destroy(void *obj)
 	free(c);
 }
 
-static struct kdx_error *load(struct kdx_session *s, struct printk_cache *c)
+static struct kdx_error *load(struct kdx_session *s, void *obj)
 {
+	struct printk_cache *c = obj;
 	struct kdx_kfield dr, tdr, count_bits, descs, infos, head, tail, size_bits, data, blk;
 	uint64_t prb_ptr, prb, v, addr;
 	struct kdx_error *err;
@@ -148,25 +149,7 @@ static struct kdx_error *load(struct kdx_session *s, struct printk_cache *c)
 
 static struct kdx_error *cache_get(struct kdx_session *s, struct printk_cache **ret)
 {
-	struct printk_cache *c = kdx_kernel_slot(s, KDX_SLOT_PRINTK);
-	struct kdx_error *err;
-
-	if (c) {
-		*ret = c;
-		return NULL;
-	}
-	c = calloc(1, sizeof(*c));
-	if (!c)
-		return kdx_error_nomem();
-	err = load(s, c);
-	if (!err)
-		err = kdx_kernel_set_slot(s, KDX_SLOT_PRINTK, c, cache_destroy);
-	if (err) {
-		cache_destroy(c);
-		return err;
-	}
-	*ret = c;
-	return NULL;
+	return kdx_kernel_cached(s, KDX_SLOT_PRINTK, sizeof(**ret), load, cache_destroy, (void **)ret);
 }
 
 /* Decode descriptor ID into R; 0 if it holds no complete record. */

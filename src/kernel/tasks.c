@@ -497,31 +497,20 @@ out:
 	return err;
 }
 
-static struct kdx_error *cache_get(struct kdx_session *s, struct task_cache **ret)
+static struct kdx_error *cache_load(struct kdx_session *s, void *obj)
 {
-	struct task_cache *c = kdx_kernel_slot(s, KDX_SLOT_TASKS);
+	struct task_cache *c = obj;
 	struct kdx_error *err;
 
-	if (c) {
-		*ret = c;
-		return NULL;
-	}
-	c = calloc(1, sizeof(*c));
-	if (!c)
-		return kdx_error_nomem();
 	c->panic_cpu = -1;
-	err = load(s, c);
-	if (err) {
-		cache_destroy(c);
+	if ((err = load(s, c)))
 		return kdx_error_prefix(err, "reading the task list");
-	}
-	err = kdx_kernel_set_slot(s, KDX_SLOT_TASKS, c, cache_destroy);
-	if (err) {
-		cache_destroy(c);
-		return err;
-	}
-	*ret = c;
 	return NULL;
+}
+
+static struct kdx_error *cache_get(struct kdx_session *s, struct task_cache **ret)
+{
+	return kdx_kernel_cached(s, KDX_SLOT_TASKS, sizeof(**ret), cache_load, cache_destroy, (void **)ret);
 }
 
 /* For lookups that return NULL on failure: report the load error once. */

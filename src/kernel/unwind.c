@@ -83,18 +83,11 @@ static void info_destroy(void *obj)
 	free(obj);
 }
 
-static struct kdx_error *info_get(struct kdx_session *s, struct unwind_info **ret)
+static struct kdx_error *info_load(struct kdx_session *s, void *obj)
 {
-	struct unwind_info *in = kdx_kernel_slot(s, KDX_SLOT_UNWIND);
+	struct unwind_info *in = obj;
 	struct kdx_error *err;
 
-	if (in) {
-		*ret = in;
-		return NULL;
-	}
-	in = calloc(1, sizeof(*in));
-	if (!in)
-		return kdx_error_nomem();
 	if ((err = kdx_type_sizeof(s, "union thread_union", &in->thread_size))) {
 		/* Not in the DWARF of every build: the init task's stack spans
 		 * init_stack .. __end_init_task (THREAD_SIZE). */
@@ -155,13 +148,14 @@ static struct kdx_error *info_get(struct kdx_session *s, struct unwind_info **re
 		}
 	}
 	in->ok = 1;
-	if ((err = kdx_kernel_set_slot(s, KDX_SLOT_UNWIND, in, info_destroy)))
-		goto fail;
-	*ret = in;
 	return NULL;
 fail:
-	free(in);
 	return kdx_error_prefix(err, "unwinder");
+}
+
+static struct kdx_error *info_get(struct kdx_session *s, struct unwind_info **ret)
+{
+	return kdx_kernel_cached(s, KDX_SLOT_UNWIND, sizeof(**ret), info_load, info_destroy, (void **)ret);
 }
 
 int kdx_is_text_addr(struct kdx_session *s, uint64_t addr)
@@ -341,8 +335,9 @@ struct kdx_error *kdx_unwind_task_sp(struct kdx_session *s, const struct kdx_tas
 	return NULL;
 }
 
-struct kdx_error *kdx_unwind_start(struct kdx_session *s, const struct kdx_task *task,
-				   struct kdx_unwind **ret)
+/* An unwinder for TASK with its stacks collected, at no frame yet. */
+static struct kdx_error *unwind_new(struct kdx_session *s, const struct kdx_task *task,
+				    struct kdx_unwind **ret)
 {
 	struct unwind_info *in;
 	struct kdx_error *err = info_get(s, &in);
@@ -357,6 +352,20 @@ struct kdx_error *kdx_unwind_start(struct kdx_session *s, const struct kdx_task 
 	u->task = task;
 	u->info = in;
 	collect_stacks(u);
+	*ret = u;
+	return NULL;
+}
+
+struct kdx_error *kdx_unwind_start(struct kdx_session *s, const struct kdx_task *task,
+				   struct kdx_unwind **ret)
+{
+	struct kdx_unwind *u;
+	struct kdx_error *err = unwind_new(s, task, &u);
+	struct unwind_info *in;
+
+	if (err)
+		return err;
+	in = u->info;
 	memset(&u->pending, 0, sizeof(u->pending));
 
 	if (task->active && task->cpu >= 0 && (unsigned)task->cpu < s->target->ncpus &&
@@ -434,19 +443,11 @@ struct kdx_error *kdx_unwind_start(struct kdx_session *s, const struct kdx_task 
 struct kdx_error *kdx_unwind_start_at(struct kdx_session *s, const struct kdx_task *task,
 				      uint64_t ip, uint64_t sp, struct kdx_unwind **ret)
 {
-	struct unwind_info *in;
-	struct kdx_error *err = info_get(s, &in);
 	struct kdx_unwind *u;
+	struct kdx_error *err = unwind_new(s, task, &u);
 
 	if (err)
 		return err;
-	u = calloc(1, sizeof(*u));
-	if (!u)
-		return kdx_error_nomem();
-	u->s = s;
-	u->task = task;
-	u->info = in;
-	collect_stacks(u);
 	if (!kdx_unwind_stack_of(u, sp)) {
 		kdx_unwind_end(u);
 		return kdx_error_create(KDX_ERR_INVALID, "%llx is not on a stack of PID %d",

@@ -657,9 +657,7 @@ int builtin_call(struct interp *I, struct node *n, struct val *out)
 			rt_kerr(I, n, e);
 			goto out;
 		}
-		val_free(out);
-		kdx_value_init_int(&out->kv, kdx_type_pointer_to(I->s->types, ty), (uint64_t)x - bo / 8);
-		out->k = V_KV;
+		val_set_kint(out, kdx_type_pointer_to(I->s->types, ty), (uint64_t)x - bo / 8);
 		break;
 	}
 	case B_SIZEOF: {
@@ -703,9 +701,7 @@ int builtin_call(struct interp *I, struct node *n, struct val *out)
 			rt_error(I, n, "task_current(): no panicking task found in this dump");
 			goto out;
 		}
-		val_free(out);
-		kdx_value_init_int(&out->kv, I->ty_task_ptr, pt->addr);
-		out->k = V_KV;
+		val_set_kint(out, I->ty_task_ptr, pt->addr);
 		break;
 	}
 	case B_PER_CPU: {
@@ -776,9 +772,7 @@ int builtin_call(struct interp *I, struct node *n, struct val *out)
 				rt_error(I, n, "struct task_struct is not in the debuginfo");
 				goto out;
 			}
-			val_free(out);
-			kdx_value_init_int(&out->kv, I->ty_task_ptr, tt->parent);
-			out->k = V_KV;
+			val_set_kint(out, I->ty_task_ptr, tt->parent);
 			break;
 		}
 		break;

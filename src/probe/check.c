@@ -39,6 +39,7 @@ struct checker {
 	int pass;
 	int changed;
 	int loops;
+	int depth;                  /* expr() recursion: bounded (left-deep chains) */
 	struct kdx_error *err;
 };
 
@@ -807,11 +808,20 @@ static int expr_inner(struct checker *C, struct node *n)
 	}
 }
 
+/* The parser bounds nesting, but a chain like 1 + 1 + ... or a->b->...
+ * builds a tree as deep as it is long; the checker and the interpreter
+ * recurse on it. Refuse it here, before it can overflow the stack. */
+#define CHECK_MAX_DEPTH 1000
+
 static int expr(struct checker *C, struct node *n)
 {
 	if (C->err)
 		return TY_UNK;
+	if (C->depth >= CHECK_MAX_DEPTH)
+		return fail(C, n, "expression too deep (more than %d operators in a chain)", CHECK_MAX_DEPTH);
+	C->depth++;
 	int ty = expr_inner(C, n);
+	C->depth--;
 	n->ty = ty;
 	return ty;
 }

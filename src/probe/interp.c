@@ -45,6 +45,20 @@ void val_take_str(struct val *v, char *s)
 	v->s = s;
 }
 
+void val_take_kv(struct val *v, struct kdx_value *kv)
+{
+	val_free(v);
+	v->k = V_KV;
+	v->kv = *kv;
+}
+
+void val_set_kint(struct val *v, struct kdx_type *t, uint64_t u)
+{
+	val_free(v);
+	kdx_value_init_int(&v->kv, t, u);
+	v->k = V_KV;
+}
+
 void val_set_str(struct val *v, const char *s)
 {
 	char *d = strdup(s ? s : "");
@@ -825,9 +839,7 @@ static int eval_member(struct interp *I, struct node *n, struct val *out)
 			n->cache_off = m.addr - b.kv.addr;
 		}
 	}
-	val_free(out);
-	out->k = V_KV;
-	out->kv = m;
+	val_take_kv(out, &m);
 	val_free(&b);
 	return 0;
 fail:
@@ -853,9 +865,7 @@ static int eval_index(struct interp *I, struct node *n, struct val *out)
 		rt_kerr(I, n, e);
 		goto fail;
 	}
-	val_free(out);
-	out->k = V_KV;
-	out->kv = m;
+	val_take_kv(out, &m);
 	val_free(&b);
 	return 0;
 fail:
@@ -934,9 +944,7 @@ static int pointer_arith(struct interp *I, struct node *n, struct val *a, int64_
 	uint64_t size = tt && tt->size ? tt->size : 1;
 	uint64_t delta = (uint64_t)k * size;
 	uint64_t addr = n->op == T_MINUS ? base - delta : base + delta;
-	val_free(out);
-	kdx_value_init_int(&out->kv, pt, addr);
-	out->k = V_KV;
+	val_set_kint(out, pt, addr);
 	return 0;
 }
 
@@ -947,6 +955,27 @@ static int is_pointerish(const struct val *v)
 	struct kdx_type *t = kv_type(&v->kv);
 	return t && (t->kind == KDX_TYPE_POINTER || (t->kind == KDX_TYPE_ARRAY && v->kv.is_lvalue &&
 						   !is_char_type(t->target)));
+}
+
+/* OUT = A's string followed by B's (the '.' operator; OUT may be A or B). */
+static int concat(struct interp *I, struct node *na, struct val *a, struct node *nb, struct val *b,
+		  struct val *out)
+{
+	char *sa = NULL, *sb = NULL;
+	if (val_to_str(I, na, a, &sa) || val_to_str(I, nb, b, &sb)) {
+		free(sa);
+		return -1;
+	}
+	size_t la = strlen(sa), lb = strlen(sb);
+	char *s = malloc(la + lb + 1);
+	if (!s)
+		abort();
+	memcpy(s, sa, la);
+	memcpy(s + la, sb, lb + 1);
+	free(sa);
+	free(sb);
+	val_take_str(out, s);
+	return 0;
 }
 
 static int eval_bin(struct interp *I, struct node *n, struct val *out)
@@ -965,21 +994,7 @@ static int eval_bin(struct interp *I, struct node *n, struct val *out)
 		goto done;
 	}
 	if (op == T_DOT) {
-		char *sa = NULL, *sb = NULL;
-		if (val_to_str(I, n->a, &a, &sa) || val_to_str(I, n->b, &b, &sb)) {
-			free(sa);
-			goto done;
-		}
-		size_t la = strlen(sa), lb = strlen(sb);
-		char *s = malloc(la + lb + 1);
-		if (!s)
-			abort();
-		memcpy(s, sa, la);
-		memcpy(s + la, sb, lb + 1);
-		free(sa);
-		free(sb);
-		val_take_str(out, s);
-		r = 0;
+		r = concat(I, n->a, &a, n->b, &b, out);
 		goto done;
 	}
 	if ((op == T_PLUS || op == T_MINUS) && is_pointerish(&a) && !is_pointerish(&b)) {
@@ -1021,20 +1036,8 @@ static int eval_assign(struct interp *I, struct node *n, struct val *out)
 		if (n->a->k == N_ARR && normalize(I, n->b, &r))
 			goto done;
 	} else if (n->op == T_CAT_ASSIGN) {
-		char *sa = NULL, *sb = NULL;
-		if (load(I, n->a, &cur) || val_to_str(I, n->a, &cur, &sa) || val_to_str(I, n->b, &r, &sb)) {
-			free(sa);
+		if (load(I, n->a, &cur) || concat(I, n->a, &cur, n->b, &r, &r))
 			goto done;
-		}
-		size_t la = strlen(sa), lb = strlen(sb);
-		char *s = malloc(la + lb + 1);
-		if (!s)
-			abort();
-		memcpy(s, sa, la);
-		memcpy(s + la, sb, lb + 1);
-		free(sa);
-		free(sb);
-		val_take_str(&r, s);
 	} else {
 		int64_t x, y, res;
 		if (load(I, n->a, &cur) || val_to_int(I, n->a, &cur, &x) || val_to_int(I, n->b, &r, &y) ||
@@ -1214,9 +1217,31 @@ static int eval_cast(struct interp *I, struct node *n, struct val *out)
 			return rt_kerr(I, n->v[1], e);
 		pt = n->ktype = kdx_type_pointer_to(I->s->types, t);
 	}
-	val_free(out);
-	kdx_value_init_int(&out->kv, pt, (uint64_t)addr);
-	out->k = V_KV;
+	val_set_kint(out, pt, (uint64_t)addr);
+	return 0;
+}
+
+/* Unary '&' and '*': OUT = OP(the kernel value of N->a); MSG when N->a is
+ * not a kernel value (or, with NEED_LVALUE, not one in memory). */
+static int eval_kv_unary(struct interp *I, struct node *n, struct val *out, int need_lvalue,
+			 struct kdx_error *(*op)(struct kdx_session *s, const struct kdx_value *v,
+						 struct kdx_value *ret),
+			 const char *msg)
+{
+	struct val b = { 0 };
+	if (eval(I, n->a, &b))
+		return -1;
+	if (b.k != V_KV || (need_lvalue && !b.kv.is_lvalue)) {
+		val_free(&b);
+		return rt_error(I, n, "%s", msg);
+	}
+	struct kdx_value r;
+	memset(&r, 0, sizeof(r));
+	struct kdx_error *e = op(I->s, &b.kv, &r);
+	val_free(&b);
+	if (e)
+		return rt_kerr(I, n, e);
+	val_take_kv(out, &r);
 	return 0;
 }
 
@@ -1290,44 +1315,12 @@ static int eval_inner(struct interp *I, struct node *n, struct val *out)
 		val_set_int(out, n->op == T_MINUS ? (int64_t)(0 - (uint64_t)x) : n->op == T_TILDE ? ~x : x);
 		return 0;
 	}
-	case N_ADDR: {
-		struct val b = { 0 };
-		if (eval(I, n->a, &b))
-			return -1;
-		if (b.k != V_KV || !b.kv.is_lvalue) {
-			val_free(&b);
-			return rt_error(I, n, "'&' needs kernel data in memory");
-		}
-		struct kdx_value a;
-		memset(&a, 0, sizeof(a));
-		struct kdx_error *e = kdx_value_address_of(I->s, &b.kv, &a);
-		val_free(&b);
-		if (e)
-			return rt_kerr(I, n, e);
-		val_free(out);
-		out->k = V_KV;
-		out->kv = a;
-		return 0;
-	}
-	case N_DEREF: {
-		struct val b = { 0 };
-		if (eval(I, n->a, &b))
-			return -1;
-		if (b.k != V_KV) {
-			val_free(&b);
-			return rt_error(I, n, "'*' needs a kernel pointer (use kernel_long(addr) for raw memory)");
-		}
-		struct kdx_value d;
-		memset(&d, 0, sizeof(d));
-		struct kdx_error *e = kdx_value_deref(I->s, &b.kv, &d);
-		val_free(&b);
-		if (e)
-			return rt_kerr(I, n, e);
-		val_free(out);
-		out->k = V_KV;
-		out->kv = d;
-		return 0;
-	}
+	case N_ADDR:
+		return eval_kv_unary(I, n, out, 1, kdx_value_address_of,
+				     "'&' needs kernel data in memory");
+	case N_DEREF:
+		return eval_kv_unary(I, n, out, 0, kdx_value_deref,
+				     "'*' needs a kernel pointer (use kernel_long(addr) for raw memory)");
 	case N_PREINC:
 	case N_POSTINC:
 		return eval_incdec(I, n, out);

@@ -101,6 +101,9 @@ void val_free(struct val *v);
 void val_set_int(struct val *v, int64_t i);
 void val_set_str(struct val *v, const char *s);       /* copies */
 void val_take_str(struct val *v, char *s);            /* takes ownership */
+void val_take_kv(struct val *v, struct kdx_value *kv); /* takes ownership */
+/* A kernel integer or pointer of type T with value U. */
+void val_set_kint(struct val *v, struct kdx_type *t, uint64_t u);
 int val_copy(struct interp *I, const struct node *at, struct val *dst, const struct val *src);
 /* Runtime error at node AT (printf-style). Returns -1. */
 int rt_error(struct interp *I, const struct node *at, const char *fmt, ...)

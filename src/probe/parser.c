@@ -105,26 +105,35 @@ static void push_node(struct parser *P, struct node ***v, size_t *n, size_t *cap
 
 /* ---------------------------------------------------------- expressions */
 
-static struct node *call_args(struct parser *P, struct node *call, const char *what,
-			      struct kdx_error **err)
+/* Comma-separated expressions into N->v, through the closing token CLOSE
+ * (an empty list only if ALLOW_EMPTY); MISSING names what was expected when
+ * neither ',' nor CLOSE follows an expression. */
+static struct node *expr_list(struct parser *P, struct node *n, enum tok close, int allow_empty,
+			      const char *missing, struct kdx_error **err)
 {
 	size_t cap = 0;
-	if (accept(P, T_RPAREN))
-		return call;
+	if (allow_empty && accept(P, close))
+		return n;
 	for (;;) {
 		struct node *a = expr(P, err);
 		if (!a)
 			return NULL;
-		push_node(P, &call->v, &call->n, &cap, a);
-		if (accept(P, T_RPAREN))
-			return call;
+		push_node(P, &n->v, &n->n, &cap, a);
+		if (accept(P, close))
+			return n;
 		if (!accept(P, T_COMMA)) {
-			char w[160];
-			snprintf(w, sizeof(w), "',' or ')' in the arguments of %s", what);
-			*err = expected(P, w);
+			*err = expected(P, missing);
 			return NULL;
 		}
 	}
+}
+
+static struct node *call_args(struct parser *P, struct node *call, const char *what,
+			      struct kdx_error **err)
+{
+	char w[160];
+	snprintf(w, sizeof(w), "',' or ')' in the arguments of %s", what);
+	return expr_list(P, call, T_RPAREN, 1, w, err);
 }
 
 static struct node *primary(struct parser *P, struct kdx_error **err)
@@ -203,21 +212,10 @@ static struct node *primary(struct parser *P, struct kdx_error **err)
 			return call_args(P, n, what, err);
 		}
 		if (accept(P, T_LBRACK)) {
-			size_t cap = 0;
 			n = mk(P, N_ARR, t);
 			n->name = t->str;
-			for (;;) {
-				struct node *k = expr(P, err);
-				if (!k)
-					return NULL;
-				push_node(P, &n->v, &n->n, &cap, k);
-				if (accept(P, T_RBRACK))
-					break;
-				if (!accept(P, T_COMMA)) {
-					*err = expected(P, "',' or ']' in the array index");
-					return NULL;
-				}
-			}
+			if (!expr_list(P, n, T_RBRACK, 0, "',' or ']' in the array index", err))
+				return NULL;
 			if (n->n > 9) {
 				*err = perr(P, t, "array %s indexed with %zu keys: at most 9 are allowed",
 					    t->str, n->n);
@@ -262,21 +260,10 @@ static struct node *primary(struct parser *P, struct kdx_error **err)
 	}
 	case T_LBRACK: {
 		/* [k1, k2] in array */
-		size_t cap = 0;
 		P->t++;
 		n = mk(P, N_IN, t);
-		for (;;) {
-			struct node *k = expr(P, err);
-			if (!k)
-				return NULL;
-			push_node(P, &n->v, &n->n, &cap, k);
-			if (accept(P, T_RBRACK))
-				break;
-			if (!accept(P, T_COMMA)) {
-				*err = expected(P, "',' or ']' in the key list");
-				return NULL;
-			}
-		}
+		if (!expr_list(P, n, T_RBRACK, 0, "',' or ']' in the key list", err))
+			return NULL;
 		if (!expect(P, T_IN, "after the key list [...]", err))
 			return NULL;
 		if (P->t->t != T_IDENT) {

@@ -366,6 +366,8 @@ static struct kdx_error *finish(struct builder *bs, int nb, Elf *elf, struct kdx
 		return kdx_error_nomem();
 	size_t n = 0;
 	for (int i = 0; i < nb; i++) {
+		if (!bs[i].n)
+			continue;   /* bs[i].e may be NULL: not for memcpy */
 		memcpy(all + n, bs[i].e, bs[i].n * sizeof(*all));
 		n += bs[i].n;
 	}

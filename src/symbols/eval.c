@@ -27,6 +27,7 @@
 #include "symbols/symbols.h"
 #include "symbols/types.h"
 #include "kernel/tasks.h"
+#include "util.h"
 
 enum tok_kind { T_EOF, T_NUM, T_CHAR, T_STR, T_ID, T_PUNCT };
 
@@ -55,8 +56,12 @@ struct ev {
 	struct token tok;       /* current token */
 	int skip;               /* >0: do not read memory */
 	int cpu;                /* per-CPU variables on this CPU; -1 none */
+	int depth;              /* parse_unary nesting (parentheses, prefix operators) */
 	struct kdx_type *t_int, *t_uint, *t_long, *t_ulong, *t_char;
 };
+
+/* Deeper nesting than this is an error, not a stack overflow. */
+#define EV_MAX_DEPTH 256
 
 static struct kdx_type *bare(struct kdx_type *t)
 {
@@ -1025,7 +1030,46 @@ static struct kdx_error *parse_cast(struct ev *e, struct kdx_value *v, struct kd
 	return NULL;
 }
 
+/* At "( TYPE )" (a cast, sizeof's operand): parse it into *T, *FOUND = 1;
+ * else stay where we are, *FOUND = 0. */
+static struct kdx_error *paren_type(struct ev *e, struct kdx_type **t, int *found)
+{
+	struct mark m;
+	struct kdx_error *err;
+
+	*found = 0;
+	if (!is_punct(e, "("))
+		return NULL;
+	mark_save(e, &m);
+	if ((err = lex(e)))
+		return err;
+	if (!at_type_start(e)) {
+		mark_restore(e, &m);
+		return NULL;
+	}
+	*found = 1;
+	if ((err = parse_type(e, t)) || (err = expect(e, ")")))
+		return err;
+	return NULL;
+}
+
+static struct kdx_error *parse_unary_nested(struct ev *e, struct kdx_value *v);
+
+/* Every recursion of the parser (parentheses, casts, prefix operators)
+ * passes through here: bound it. */
 static struct kdx_error *parse_unary(struct ev *e, struct kdx_value *v)
+{
+	struct kdx_error *err;
+
+	if (e->depth >= EV_MAX_DEPTH)
+		return syntax(e, e->tok.pos, "expression nested more than %d deep", EV_MAX_DEPTH);
+	e->depth++;
+	err = parse_unary_nested(e, v);
+	e->depth--;
+	return err;
+}
+
+static struct kdx_error *parse_unary_nested(struct ev *e, struct kdx_value *v)
 {
 	struct kdx_error *err;
 	size_t pos = e->tok.pos;
@@ -1080,41 +1124,24 @@ static struct kdx_error *parse_unary(struct ev *e, struct kdx_value *v)
 			set_rvalue(v, pt, u);
 			return NULL;
 		}
-		if (is_punct(e, "(")) {
-			struct mark m;
-			mark_save(e, &m);
-			if ((err = lex(e)))
-				return err;
-			if (at_type_start(e)) {
-				struct kdx_type *t;
-				if ((err = parse_type(e, &t)) || (err = expect(e, ")")))
-					return err;
-				return parse_cast(e, v, t, pos);
-			}
-			mark_restore(e, &m);
-		}
+		struct kdx_type *t;
+		int cast;
+		if ((err = paren_type(e, &t, &cast)))
+			return err;
+		if (cast)
+			return parse_cast(e, v, t, pos);
 	}
 	if (is_id(e, "sizeof")) {
 		uint64_t size;
 		if ((err = lex(e)))
 			return err;
-		struct mark m;
-		mark_save(e, &m);
-		int done = 0;
-		if (is_punct(e, "(")) {
-			if ((err = lex(e)))
-				return err;
-			if (at_type_start(e)) {
-				struct kdx_type *t;
-				if ((err = parse_type(e, &t)) || (err = expect(e, ")")))
-					return err;
-				size = bare(t)->size;
-				done = 1;
-			} else {
-				mark_restore(e, &m);
-			}
-		}
-		if (!done) {
+		struct kdx_type *t;
+		int of_type;
+		if ((err = paren_type(e, &t, &of_type)))
+			return err;
+		if (of_type) {
+			size = bare(t)->size;
+		} else {
 			struct kdx_value tmp = {0};
 			e->skip++;
 			err = parse_unary(e, &tmp);
@@ -1196,56 +1223,36 @@ static struct kdx_error *truth(struct ev *e, struct kdx_value *v, size_t pos, co
 	return NULL;
 }
 
-static struct kdx_error *parse_land(struct ev *e, struct kdx_value *v)
+/*
+ * a && b && ... (IS_OR 0: operands are binary-operator expressions) or
+ * a || b || ... (IS_OR 1: operands are && chains), left to right. Once the
+ * result is known the right side is parsed but not evaluated (e->skip).
+ */
+static struct kdx_error *parse_logical(struct ev *e, int is_or, struct kdx_value *v)
 {
+	const char *op = is_or ? "||" : "&&";
 	struct kdx_error *err;
 
-	if ((err = parse_level(e, 0, v)))
+	if ((err = is_or ? parse_logical(e, 0, v) : parse_level(e, 0, v)))
 		return err;
-	while (is_punct(e, "&&")) {
+	while (is_punct(e, op)) {
 		size_t pos = e->tok.pos;
 		int a, b = 0;
 		struct kdx_value rhs = {0};
-		if ((err = truth(e, v, pos, "&&", &a)) || (err = lex(e)))
+		if ((err = truth(e, v, pos, op, &a)) || (err = lex(e)))
 			return err;
-		if (!a)
+		int known = is_or ? a : !a;
+		if (known)
 			e->skip++;
-		err = parse_level(e, 0, &rhs);
+		err = is_or ? parse_logical(e, 0, &rhs) : parse_level(e, 0, &rhs);
 		if (!err)
-			err = truth(e, &rhs, pos, "&&", &b);
-		if (!a)
+			err = truth(e, &rhs, pos, op, &b);
+		if (known)
 			e->skip--;
 		kdx_value_release(&rhs);
 		if (err)
 			return err;
-		set_rvalue(v, e->t_int, a && b);
-	}
-	return NULL;
-}
-
-static struct kdx_error *parse_lor(struct ev *e, struct kdx_value *v)
-{
-	struct kdx_error *err;
-
-	if ((err = parse_land(e, v)))
-		return err;
-	while (is_punct(e, "||")) {
-		size_t pos = e->tok.pos;
-		int a, b = 0;
-		struct kdx_value rhs = {0};
-		if ((err = truth(e, v, pos, "||", &a)) || (err = lex(e)))
-			return err;
-		if (a)
-			e->skip++;
-		err = parse_land(e, &rhs);
-		if (!err)
-			err = truth(e, &rhs, pos, "||", &b);
-		if (a)
-			e->skip--;
-		kdx_value_release(&rhs);
-		if (err)
-			return err;
-		set_rvalue(v, e->t_int, a || b);
+		set_rvalue(v, e->t_int, is_or ? (a || b) : (a && b));
 	}
 	return NULL;
 }
@@ -1255,7 +1262,7 @@ static struct kdx_error *parse_cond(struct ev *e, struct kdx_value *v)
 	struct kdx_error *err;
 	int c;
 
-	if ((err = parse_lor(e, v)))
+	if ((err = parse_logical(e, 1, v)))
 		return err;
 	if (!is_punct(e, "?"))
 		return NULL;
@@ -1273,7 +1280,14 @@ static struct kdx_error *parse_cond(struct ev *e, struct kdx_value *v)
 	if (!err) {
 		if (c)
 			e->skip++;
-		err = parse_cond(e, &b);
+		/* a ? b : c ? d : ... recurses here, not through parse_unary */
+		if (e->depth >= EV_MAX_DEPTH) {
+			err = syntax(e, e->tok.pos, "expression nested more than %d deep", EV_MAX_DEPTH);
+		} else {
+			e->depth++;
+			err = parse_cond(e, &b);
+			e->depth--;
+		}
 		if (c)
 			e->skip--;
 	}
@@ -1335,5 +1349,34 @@ struct kdx_error *kdx_eval_expr_cpu(struct kdx_session *s, const char *expr, int
 struct kdx_error *kdx_eval_expr(struct kdx_session *s, const char *expr, struct kdx_value *ret)
 {
 	return kdx_eval_expr_cpu(s, expr, -1, ret);
+}
+
+struct kdx_error *kdx_eval_address(struct kdx_session *s, const char *expr, int cpu,
+				   uint64_t *addr)
+{
+	struct kdx_value v;
+	struct kdx_error *err;
+
+	if (isxdigit((unsigned char)expr[0])) {
+		uint64_t u;
+		err = kdx_parse_u64(expr, 1, &u);
+		if (!err) {
+			*addr = u;
+			return NULL;
+		}
+		kdx_error_destroy(err);
+	}
+	if ((err = kdx_eval_expr_cpu(s, expr, cpu, &v)))
+		return err;
+	struct kdx_type *b = kdx_value_type_bare(v.type);
+	if (v.is_lvalue && b && (b->kind == KDX_TYPE_STRUCT || b->kind == KDX_TYPE_UNION ||
+				 b->kind == KDX_TYPE_ARRAY)) {
+		*addr = v.addr;
+		kdx_value_release(&v);
+		return NULL;
+	}
+	err = kdx_value_as_u64(s, &v, addr);
+	kdx_value_release(&v);
+	return err;
 }
 

@@ -541,13 +541,10 @@ static struct history *history_get(struct kdx_session *s, int create)
 	struct history *h = kdx_kernel_slot(s, KDX_SLOT_VALUES);
 	if (h || !create)
 		return h;
-	h = calloc(1, sizeof(*h));
-	if (!h)
-		return NULL;
-	struct kdx_error *err = kdx_kernel_set_slot(s, KDX_SLOT_VALUES, h, history_destroy);
+	struct kdx_error *err = kdx_kernel_cached(s, KDX_SLOT_VALUES, sizeof(*h), NULL,
+						  history_destroy, (void **)&h);
 	if (err) {
 		kdx_error_destroy(err);
-		history_destroy(h);
 		return NULL;
 	}
 	return h;

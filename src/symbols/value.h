@@ -107,6 +107,14 @@ struct kdx_error *kdx_eval_expr(struct kdx_session *s, const char *expr, struct 
  * kdx_eval_expr (a per-CPU variable then is its offset). */
 struct kdx_error *kdx_eval_expr_cpu(struct kdx_session *s, const char *expr, int cpu,
 				    struct kdx_value *ret);
+/*
+ * The address an address argument (rd, struct ADDR) names, as crash reads
+ * it: a hex number (no 0x needed); else the C expression EXPR evaluated as
+ * kdx_eval_expr_cpu does on CPU: an object in memory of struct, union or
+ * array type gives its own address, anything else its value.
+ */
+struct kdx_error *kdx_eval_address(struct kdx_session *s, const char *expr, int cpu,
+				   uint64_t *addr);
 /* Parse a C type name ("struct task_struct *", "unsigned long", "pid_t"). */
 struct kdx_error *kdx_eval_type(struct kdx_session *s, const char *text, struct kdx_type **ret);
 

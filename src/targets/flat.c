@@ -376,13 +376,21 @@ static int cache_load(const struct stat *st, struct flat_piece **pieces, size_t 
 		   h.dev == want.dev && h.ino == want.ino && h.size == want.size &&
 		   h.mtime_sec == want.mtime_sec && h.mtime_nsec == want.mtime_nsec &&
 		   h.npieces < (1ULL << 32);
+	/* the cache file holds exactly NPIECES pieces: no huge malloc for a bad count */
+	struct stat cst;
+	if (good && (fstat(fileno(f), &cst) != 0 ||
+		     (uint64_t)cst.st_size != sizeof(h) + h.npieces * sizeof(struct flat_piece)))
+		good = 0;
 	struct flat_piece *p = good ? malloc((h.npieces + 1) * sizeof(*p)) : NULL;
 	if (p && fread(p, sizeof(*p), h.npieces, f) == h.npieces &&
 	    crc32(0, (const unsigned char *)p, h.npieces * sizeof(*p)) == h.crc) {
 		/* Sanity: sorted, disjoint, inside the file. */
 		for (size_t i = 0; i < h.npieces && good; i++)
-			good = p[i].foff + p[i].size <= h.size &&
+			good = p[i].size <= h.size && p[i].foff <= h.size - p[i].size &&   /* no wrap */
+			       p[i].off + p[i].size >= p[i].off &&
 			       (i == 0 || p[i].off >= p[i - 1].off + p[i - 1].size);
+		/* the logical end (not covered by the crc) is the last piece's end */
+		good = good && h.logical_end == (h.npieces ? p[h.npieces - 1].off + p[h.npieces - 1].size : 0);
 	} else {
 		good = 0;
 	}

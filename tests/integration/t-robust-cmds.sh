@@ -141,6 +141,19 @@ nosuchcommand
 *task_struct 0x10
 *nosuch_struct 0
 EOC
+	# Deep nesting and long operator chains: an error, never a stack overflow.
+	deep=$(printf '(%.0s' $(seq 1 20000))1$(printf ')%.0s' $(seq 1 20000))
+	plus=$(printf '+ 1 %.0s' $(seq 1 20000))
+	cond=$(printf '? 1 : 1 %.0s' $(seq 1 20000))
+	printf 'p %s\n' "$deep" "1 $plus" "1 $cond" "$(printf -- '-%.0s' $(seq 1 20000))1" \
+		"$(printf '&*%.0s' $(seq 1 20000))jiffies" "init_task.tasks$(printf '.next->prev%.0s' $(seq 1 3000))"
+	printf 'whatis %s\n' "$deep"
+	printf 'rd %s\n' "$deep"
+	printf 'struct task_struct %s\n' "$deep"
+	printf "probe -e 'probe begin { x = %s }'\n" "$deep" "1 $plus" "1 $cond" \
+		"@cast(0, \"struct list_head\")$(printf -- '->next%.0s' $(seq 1 20000))"
+	printf "probe -e 'probe begin %s%s'\n" "$(printf '{%.0s' $(seq 1 20000))" "$(printf '}%.0s' $(seq 1 20000))"
+	printf "probe -e 'probe begin { %s x = 1 }'\n" "$(printf 'if (1) %.0s' $(seq 1 20000))"
 } > "$TMP/cmds"
 
 n=$(wc -l < "$TMP/cmds")

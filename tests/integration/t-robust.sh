@@ -20,11 +20,17 @@
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0}
 TMP=$(mktemp -d)
 [ -n "${KDX_KEEP_TMP:-}" ] || trap 'rm -rf "$TMP"' EXIT
+# index caches of the damaged flattened copies stay in the temp dir
+export KDX_CACHE_DIR=$TMP/cache
 CMDS='sys
 bt
 ps
 log
 kmem -i'
+
+# stderr lines: one-line errors and warnings, and the summaries of probe
+# and search ("probe: 1 walk ended early (...)")
+OKLINE='^kdx: |^(probe|search): [0-9]+ '
 
 # run NAME MODE VMLINUX FILE [COMMANDS]: MODE is "refuse" (exit 1|2, one kdx:
 # line) or "survive" (exit 0-2, only kdx: lines).  Sets $rc, $TMP/out, $TMP/err.
@@ -38,8 +44,8 @@ run() {
 		why="hang (timeout)"
 	elif [ $rc -ge 3 ]; then
 		why="exit status $rc"
-	elif grep -qvE '^kdx: ' "$TMP/err"; then
-		why="stderr line not starting with kdx: $(grep -vE '^kdx: ' "$TMP/err" | head -1 | cut -c1-100)"
+	elif grep -qvE "$OKLINE" "$TMP/err"; then
+		why="stderr line not starting with kdx: $(grep -vE "$OKLINE" "$TMP/err" | head -1 | cut -c1-100)"
 	elif [ "$mode" = refuse ] && { [ $rc = 0 ] || [ "$(wc -l < "$TMP/err")" != 1 ]; }; then
 		why="exit $rc with $(wc -l < "$TMP/err") stderr lines (want exit 1 or 2, one kdx: line)"
 	fi
@@ -105,6 +111,40 @@ if [ "$FORMAT" = kdump ] || { [ "$FORMAT" = "$first" ] && [ ! -s "$FIXDIR/vmcore
 	run "empty vmlinux" refuse "$TMP/empty" "$DUMP"
 	head -c 1048576 "$VMLINUX" > "$TMP/vmlinux.trunc"
 	run "truncated vmlinux" refuse "$TMP/vmlinux.trunc" "$DUMP"
+
+	# Damaged copies of the fixture module given to mod -s: each is an
+	# error or a module without its types, never a crash.
+	ko=$FIXDIR/kdx_fixture.ko
+	MODCMDS="mod -s kdx_fixture $TMP/bad.ko
+struct kdx_fixture_item
+sym kdx_fixture_list
+p kdx_fixture_magic
+list -H kdx_fixture_loop -o kdx_fixture_item.link
+whatis kdx_fixture_check
+mod"
+	modrun() {   # NAME PATCH-COMMAND...
+		local name=$1
+		shift
+		cp "$ko" "$TMP/bad.ko"
+		"$@"
+		run "damaged module: $name" survive "$VMLINUX" "$DUMP" "$MODCMDS"
+	}
+	kosize=$(stat -c %s "$ko")
+	modrun "truncated to half" truncate -s $((kosize / 2)) "$TMP/bad.ko"
+	modrun "truncated to 100 bytes" truncate -s 100 "$TMP/bad.ko"
+	modrun "e_shoff huge" put_u "$TMP/bad.ko" 8 40 0x7fffffffffff0000
+	modrun "e_shnum 0xffff" put_u "$TMP/bad.ko" 2 60 0xffff
+	modrun "e_shstrndx bad" put_u "$TMP/bad.ko" 2 62 0xfff0
+	if command -v readelf >/dev/null; then
+		for sec in .debug_info .debug_abbrev .debug_str .symtab .strtab .rela.debug_info .orc_unwind_ip .gnu.linkonce.this_module; do
+			read -r off len < <(readelf -SW "$ko" | awk -v s="$sec" '{ sub(/^ *\[ *[0-9]+\] */, "") } $1 == s { print $4, $5 }')
+			[ -n "$off" ] && [ -n "$len" ] || continue
+			off=$((16#$off)) len=$((16#$len))
+			modrun "$sec all 0xff" fill "$TMP/bad.ko" "$off" "$len" 377
+			modrun "$sec half zeroed" fill "$TMP/bad.ko" $((off + len / 2)) $((len / 2)) 0
+		done
+	fi
+	rm -f "$TMP/bad.ko"
 fi
 
 case $FORMAT in
@@ -244,7 +284,6 @@ kdump|kdump-*)
 		"$@"
 		run "one page: $name" survive "$VMLINUX" "$f" "sys
 rd -p $paddr 4"
-		sed "s/^/# stderr: /" "$TMP/err"
 		if grep -q 'RELEASE' "$TMP/out" && [ $rc = 1 ] && [ "$(wc -l < "$TMP/err")" = 1 ] &&
 		   grep -qi "${paddr#0x}" "$TMP/err"; then
 			ok "robust $FORMAT: one page: $name: sys works, rd -p $paddr is one error naming it"
@@ -261,6 +300,123 @@ rd -p $paddr 4"
 	page_bad "descriptor size huge" put_u "$f" 4 $((mid_desc + 8)) 0xfffffff0
 	page_bad "descriptor flags unknown" eval 'put_u "$f" 4 $((mid_desc + 12)) 0x80; put_u "$f" 4 $((mid_desc + 8)) 64'
 	page_bad "compressed data garbage" eval 'put_u "$f" 4 $((mid_desc + 12)) $(( $(get_u "$f" 4 $((mid_desc + 12))) | 1 )); put_u "$f" 4 $((mid_desc + 8)) 64; fill "$f" "$pdoff" 64 377'
+
+	# Garbage objects: the pages of a kernel object replaced (through a new
+	# descriptor pointing at an uncompressed page appended to the file) by
+	# all-ones, zeroes, or words that all point back into the page (every
+	# list through it loops on itself).  Every walker must stop and say so.
+	pob=$(gt_value "$FIXDIR" fixture page_offset_base)
+	pbase=$(gt_value "$FIXDIR" fixture phys_base)
+	holder=$(gt_value "$FIXDIR" fixture holder_task)
+	hpid=$(gt_value "$FIXDIR" fixture holder_pid)
+	ksym() { awk -v n="$1" '$1 == "kallsyms" && $4 == n && NF == 4 { print "0x" $2; exit }' "$GT"; }
+	# pfn of a kernel virtual address: the direct map, else the kernel image
+	# (x86_64: __START_KERNEL_map + phys_base)
+	pfn_of() {
+		local v=$(( $1 & ~(bs - 1) ))
+		if [ $(( v - pob )) -ge 0 ] 2>/dev/null && [ $(( (v - pob) >> 46 )) = 0 ]; then
+			echo $(( (v - pob) / bs ))
+		else
+			echo $(( ((v - 0xffffffff80000000 + pbase) & 0xffffffffffff) / bs ))
+		fi
+	}
+	# descriptor index of each pfn: set bits of bitmap 2 below it (-1: not dumped)
+	desc_idx() {
+		od -An -v -t u1 -j $((bm_off + bm_len)) -N "$bm_len" "$f" | awk -v want="$*" '
+			BEGIN { nw = split(want, w, " "); for (i = 0; i < 256; i++) { c = 0; for (b = i; b; b = int(b / 2)) c += b % 2; pc[i] = c } }
+			{ for (i = 1; i <= NF; i++) v[k++] = $i }
+			END {
+				for (j = 1; j <= nw; j++) {
+					p = w[j]; byte = int(p / 8); n = 0
+					if (byte >= k) { printf "-1 "; continue }
+					for (q = 0; q < byte; q++) n += pc[v[q]]
+					for (b = 0; b < p % 8; b++) if (int(v[byte] / 2 ^ b) % 2) n++
+					printf "%d ", (int(v[byte] / 2 ^ (p % 8)) % 2) ? n : -1
+				}
+			}'
+	}
+	ones() { head -c "$bs" /dev/zero | tr '\0' '\377'; }
+	zeroes() { head -c "$bs" /dev/zero; }
+	# word i of the page at V = V + 8 * i - 64: each pointer points 64
+	# bytes before itself
+	selfptr() {
+		local i v b hex=
+		for ((i = 0; i < bs / 8; i++)); do
+			v=$(( $1 + 8 * i - 64 ))
+			for ((b = 0; b < 8; b++)); do printf -v hex '%s%02x' "$hex" $(( (v >> (8 * b)) & 255 )); done
+		done
+		printf '%s' "$hex" | xxd -r -p
+	}
+	# garbage NAME GENERATOR "VADDR..." COMMANDS: replace the pages at the
+	# VADDRs, run COMMANDS.
+	garbage() {
+		local name=$1 gen=$2 vaddrs=$3 cmds=$4 v p idx page
+		cp --sparse=always "$f" "$TMP/garbage.kdump"
+		for v in $vaddrs; do
+			v=$(( v & ~(bs - 1) ))
+			p=$(pfn_of "$v")
+			idx=$(desc_idx "$p")
+			[ "${idx% }" -ge 0 ] 2>/dev/null || continue
+			page=$(stat -c %s "$TMP/garbage.kdump")
+			$gen "$v" | head -c "$bs" >> "$TMP/garbage.kdump"
+			put_u "$TMP/garbage.kdump" 8 $((desc_off + idx * 24)) "$page"
+			put_u "$TMP/garbage.kdump" 4 $((desc_off + idx * 24 + 8)) "$bs"
+			put_u "$TMP/garbage.kdump" 4 $((desc_off + idx * 24 + 12)) 0
+		done
+		run "garbage $name ($gen)" survive "$VMLINUX" "$TMP/garbage.kdump" "$cmds"
+		if [ -n "${KDX_KEEP_TMP:-}" ]; then cp "$TMP/garbage.kdump" "$TMP/garbage-${name// /_}-$gen.kdump"; fi
+		rm -f "$TMP/garbage.kdump"
+	}
+	gens="ones zeroes"
+	command -v xxd >/dev/null && gens="$gens selfptr"
+	if [ -n "$pob" ] && [ -n "$holder" ]; then
+		for g in $gens; do
+			garbage "task_struct" $g "$holder $((holder + bs)) $((holder + 2 * bs)) $((holder + 3 * bs))" "sys
+ps
+ps -a
+bt $hpid
+bt $holder
+files $hpid
+vm $hpid
+task $hpid
+foreach bt
+foreach files
+foreach vm
+bt -a
+kmem -s task_struct
+kmem $holder
+struct task_struct $holder
+log"
+		done
+	fi
+	it=$(ksym init_task) prb=$(ksym prb) mods=$(ksym modules)
+	cache=$(gt_value "$FIXDIR" fixture cache)
+	first=$(gt_value "$FIXDIR" fixture first)
+	loop1=$(gt_value "$FIXDIR" fixture loop_item_1)
+	if [ -n "$pob" ] && [ -n "$pbase" ] && [ -n "$it" ]; then
+		for g in ones selfptr; do
+			[ $g = selfptr ] && ! command -v xxd >/dev/null && continue
+			garbage "init_task" $g "$it $((it + bs)) $((it + 2 * bs))" "sys
+ps
+bt -a
+foreach bt
+set 1"
+			[ -n "$prb" ] && [ -n "$mods" ] && garbage "printk buffer and module list" $g "$prb $mods" "log
+log -m
+mod
+sym -m kdx_fixture
+mod -s kdx_fixture $FIXDIR/kdx_fixture.ko
+sys"
+			[ -n "$cache" ] && [ -n "$first" ] && garbage "slab cache and list items" $g "$cache $first $loop1" "mod -s kdx_fixture $FIXDIR/kdx_fixture.ko
+kmem -s
+kmem -s kdx_fixture_item
+kmem -S kdx_fixture_item
+kmem $first
+list -H kdx_fixture_list -o kdx_fixture_item.link -s kdx_fixture_item.value
+list -H kdx_fixture_loop -o kdx_fixture_item.link
+probe -e 'global n; probe list(\"kdx_fixture_list\", \"struct kdx_fixture_item\", \"link\") { n++ } probe end { println(n) }'"
+		done
+	fi
 	rm -f "$f"
 	;;
 # ---- makedumpfile flattened --------------------------------------------------
@@ -294,6 +450,31 @@ flat|flat-*)
 	patch "second record offset huge" survive "$f" "$r2" 8 put_be "$f" "$r2" 0x7ffffffffffff000
 	patch "end marker only" refuse "$f" "$r1" 16 fill "$f" "$r1" 16 377
 	rm -f "$f"
+
+	# The record index cache: damaged, it is ignored (and rebuilt).
+	mkdir -p "$KDX_CACHE_DIR"
+	run "index cache: built" survive "$VMLINUX" "$DUMP" sys
+	idx=$(ls "$KDX_CACHE_DIR"/flat-* 2>/dev/null | head -1)
+	if [ -n "$idx" ]; then
+		cp "$idx" "$TMP/idx.orig"
+		isize=$(stat -c %s "$idx")
+		cache_case() {   # NAME PATCH-COMMAND...
+			local name=$1
+			shift
+			cp "$TMP/idx.orig" "$idx"
+			"$@"
+			run "index cache: $name" survive "$VMLINUX" "$DUMP" "sys
+ps"
+			if ! grep -q RELEASE "$TMP/out"; then
+				not_ok "robust $FORMAT: index cache: $name: sys still works" "RELEASE" "$(head -3 "$TMP/out")"
+			fi
+		}
+		cache_case "truncated to 40" truncate -s 40 "$idx"
+		cache_case "truncated mid-pieces" truncate -s $((isize / 2)) "$idx"
+		cache_case "npieces huge" put_u "$idx" 8 48 0xffffffff
+		cache_case "pieces all 0xff" fill "$idx" 72 $((isize - 72)) 377
+		cache_case "logical end zero" put_u "$idx" 8 56 0
+	fi
 	;;
 esac
 

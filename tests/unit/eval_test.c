@@ -240,6 +240,23 @@ static void format_tests(struct kdx_session *s)
 	expect_format(s, "char value", &iv, 0, "-1 '\\377'");
 }
 
+/* The address argument ARG (rd, struct) must name WANT. */
+static void expect_address(struct kdx_session *s, const char *arg, uint64_t want)
+{
+	uint64_t got = 0;
+	char name[256], exp[32], gotbuf[256];
+	struct kdx_error *err = kdx_eval_address(s, arg, -1, &got);
+
+	snprintf(name, sizeof(name), "address %s", arg);
+	snprintf(exp, sizeof(exp), "%#llx", (unsigned long long)want);
+	if (err)
+		snprintf(gotbuf, sizeof(gotbuf), "%s", err->message);
+	else
+		snprintf(gotbuf, sizeof(gotbuf), "%#llx", (unsigned long long)got);
+	report(!err && got == want, name, exp, gotbuf);
+	kdx_error_destroy(err);
+}
+
 /* Against the real vmlinux's DWARF (skipped when not installed). */
 static void dwarf_tests(struct kdx_session *s, const char *vmlinux)
 {
@@ -272,6 +289,12 @@ static void dwarf_tests(struct kdx_session *s, const char *vmlinux)
 	expect_error(s, "*(void *)0", "cannot dereference a void pointer");
 	expect_error(s, "1->next", "'->' needs a pointer");
 	expect_error(s, "offsetof(struct list_head, nope)", "has no member \"nope\"");
+	expect_address(s, "ffff1000", 0xffff1000);              /* hex without 0x */
+	expect_address(s, "0x20", 0x20);
+	expect_address(s, "2 * 8", 16);                          /* not a number: an expression */
+	expect_address(s, "(struct list_head *)0x1000", 0x1000); /* a pointer: its value */
+	expect_address(s, "*(struct list_head *)0x1000", 0x1000);/* an object: its address, unread */
+	expect_address(s, "&((struct list_head *)0x1000)->prev", 0x1008);
 
 	struct kdx_type *t;
 	err = kdx_eval_type(s, "struct list_head *", &t);

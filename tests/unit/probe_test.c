@@ -279,6 +279,22 @@ static void stats(void)
 		   "histogram of an empty aggregate", "");
 }
 
+/* SRC run with one -D DEFINE fails with an error containing WANT. */
+static void expect_define_err(const char *name, const char *src, const char *define, const char *want)
+{
+	const char *defs[] = { define, NULL };
+	char *err;
+	char *out = run(src, 0, NULL, defs, 0, &err);
+	if (err && strstr(err, want)) {
+		printf("ok - %s\n", name);
+	} else {
+		printf("not ok - %s\n# got: %s\n", name, err ? err : "(none)");
+		failures++;
+	}
+	free(out);
+	free(err);
+}
+
 static void errors_and_limits(void)
 {
 	expect_err("division by zero", "probe begin { x = 0; println(5 / x) }", "t.stp:1:32: division by zero", "");
@@ -286,38 +302,10 @@ static void errors_and_limits(void)
 		   "probe begin { println(\"a\"); error(\"bad thing\"); println(\"b\") } probe error { println(\"err\") } probe end { println(\"end\") }",
 		   "error(): bad thing", "a\nerr\n");
 	expect_err("action limit", "probe begin { while (1) {} }", "more than 100000 statements in one hit", "");
-	const char *defs[] = { "MAXACTION=50", NULL };
-	char *err;
-	char *out = run("probe begin { for (i = 0; i < 100; i++) {} }", 0, NULL, defs, 0, &err);
-	if (err && strstr(err, "more than 50 statements")) {
-		printf("ok - -D MAXACTION\n");
-	} else {
-		printf("not ok - -D MAXACTION\n# got: %s\n", err ? err : "(none)");
-		failures++;
-	}
-	free(out);
-	free(err);
-	const char *bad[] = { "NOPE=1", NULL };
-	out = run("probe begin { }", 0, NULL, bad, 0, &err);
-	if (err && strstr(err, "-D NOPE: unknown limit")) {
-		printf("ok - -D unknown\n");
-	} else {
-		printf("not ok - -D unknown\n# got: %s\n", err ? err : "(none)");
-		failures++;
-	}
-	free(out);
-	free(err);
+	expect_define_err("-D MAXACTION", "probe begin { for (i = 0; i < 100; i++) {} }", "MAXACTION=50", "more than 50 statements");
+	expect_define_err("-D unknown", "probe begin { }", "NOPE=1", "-D NOPE: unknown limit");
 	expect_err("recursion limit", "function f(n) { return f(n + 1) } probe begin { f(0) }", "call depth limit (64)", "");
-	const char *maps[] = { "MAXMAPENTRIES=10", NULL };
-	out = run("global a\nprobe begin { for (i = 0; i < 11; i++) a[i] = 1 }", 0, NULL, maps, 0, &err);
-	if (err && strstr(err, "array is full (10 entries)")) {
-		printf("ok - -D MAXMAPENTRIES\n");
-	} else {
-		printf("not ok - -D MAXMAPENTRIES\n# got: %s\n", err ? err : "(none)");
-		failures++;
-	}
-	free(out);
-	free(err);
+	expect_define_err("-D MAXMAPENTRIES", "global a\nprobe begin { for (i = 0; i < 11; i++) a[i] = 1 }", "MAXMAPENTRIES=10", "array is full (10 entries)");
 	expect_err("dump point without dump", "probe task { }", "probe point 'task' needs a dump", "");
 	expect_err("kernel builtin without dump", "probe begin { println(kernel_long(0)) }", "kernel_long() needs a dump", "");
 	expect_err("cast without dump", "probe begin { x = @cast(0, \"struct task_struct\")->pid }", "@cast() needs kernel debuginfo", "");
