@@ -195,7 +195,7 @@ static const struct kdx_symbol *symset_by_addr(const struct symset *set, uint64_
 	return s;
 }
 
-static char nm_letter(Elf *elf, const GElf_Sym *sym)
+char kdx_elf_nm_letter(Elf *elf, const GElf_Sym *sym)
 {
 	int bind = GELF_ST_BIND(sym->st_info);
 	int type = GELF_ST_TYPE(sym->st_info);
@@ -365,7 +365,7 @@ struct kdx_error *kdx_elf_read_symbols(Elf *elf, int keep_strings, struct kdx_sy
 		s->name = strings ? strings + sym.st_name : name;
 		s->addr = sym.st_value;
 		s->size = sym.st_size;
-		s->type = nm_letter(elf, &sym);
+		s->type = kdx_elf_nm_letter(elf, &sym);
 		s->module = NULL;
 	}
 	*ret = syms;
