@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -456,47 +455,9 @@ struct kdx_error *kdx_modules_load_symbols(struct kdx_session *s)
 	return NULL;
 }
 
-/* NAME.ko (or .ko.debug), "-" and "_" equivalent. */
-static int is_module_file(const char *file, const char *name)
-{
-	size_t n = strlen(name);
-	char buf[256];
-
-	if (strlen(file) >= sizeof(buf))
-		return 0;
-	strcpy(buf, file);
-	for (char *p = buf; *p; p++)
-		if (*p == '-')
-			*p = '_';
-	for (size_t i = 0; i < n; i++)
-		if (buf[i] != (name[i] == '-' ? '_' : name[i]))
-			return 0;
-	return !strcmp(buf + n, ".ko") || !strcmp(buf + n, ".ko.debug");
-}
-
 char *kdx_module_find_in_dir(const char *dir, const char *name, int depth)
 {
-	DIR *d;
-	struct dirent *de;
-	char *found = NULL;
-
-	if (depth > 8 || !(d = opendir(dir)))
-		return NULL;
-	while (!found && (de = readdir(d))) {
-		char *p;
-		struct stat st;
-		if (de->d_name[0] == '.')
-			continue;
-		if (asprintf(&p, "%s/%s", dir, de->d_name) < 0)
-			break;
-		if (stat(p, &st) == 0 && S_ISDIR(st.st_mode))
-			found = kdx_module_find_in_dir(p, name, depth + 1);
-		else if (is_module_file(de->d_name, name))
-			found = strdup(p);
-		free(p);
-	}
-	closedir(d);
-	return found;
+	return kdx_module_file_search(dir, name, depth, 8, KDX_MODFILE_DEBUG | KDX_MODFILE_FOLLOW_LINKS);
 }
 
 struct kdx_error *kdx_module_load_debuginfo_for(struct kdx_session *s, struct kdx_module *m,

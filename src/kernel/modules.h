@@ -62,7 +62,8 @@ struct kdx_error *kdx_modules_load_symbols(struct kdx_session *s);
 struct kdx_error *kdx_module_load_debuginfo_for(struct kdx_session *s, struct kdx_module *mod,
 						const char *path);
 
-/* Search DIR recursively for NAME.ko ("-"/"_" equivalent); malloc'd path or NULL. */
+/* Search DIR recursively (into symlinked directories, 8 levels at most) for
+ * NAME.ko or NAME.ko.debug ("-"/"_" equivalent); malloc'd path or NULL. */
 char *kdx_module_find_in_dir(const char *dir, const char *name, int depth);
 
 #endif

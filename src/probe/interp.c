@@ -1366,6 +1366,30 @@ enum flow { FL_OK = 0, FL_BREAK, FL_CONTINUE, FL_NEXT, FL_RETURN, FL_ERR = -1 };
 
 static int exec(struct interp *I, struct node *n);
 
+/* One run of a loop's BODY: 0 to go on (it ended, or with continue); else
+ * 1 and *FLOW is what the loop returns: FL_OK after break, or the return,
+ * next or error that leaves it. */
+static int loop_body(struct interp *I, struct node *body, int *flow)
+{
+	int f = exec(I, body);
+
+	if (f == FL_OK || f == FL_CONTINUE)
+		return 0;
+	*flow = f == FL_BREAK ? FL_OK : f;
+	return 1;
+}
+
+/* Evaluate N for its side effects (an expression statement, for's init and
+ * step); -1 on error. */
+static int eval_discard(struct interp *I, struct node *n)
+{
+	struct val v = { 0 };
+	int r = eval(I, n, &v);
+
+	val_free(&v);
+	return r;
+}
+
 static int count_action(struct interp *I, struct node *n)
 {
 	if (++I->actions > I->lim.maxaction) {
@@ -1474,14 +1498,7 @@ static int exec_foreach(struct interp *I, struct node *n)
 			flow = FL_ERR;
 			break;
 		}
-		flow = exec(I, n->c);
-		if (flow == FL_BREAK) {
-			flow = FL_OK;
-			break;
-		}
-		if (flow == FL_CONTINUE)
-			flow = FL_OK;
-		if (flow != FL_OK)
+		if (loop_body(I, n->c, &flow))
 			break;
 	}
 	m->iterating--;
@@ -1535,10 +1552,7 @@ static int exec(struct interp *I, struct node *n)
 	case N_EMPTY:
 		return FL_OK;
 	case N_EXPRSTMT: {
-		struct val v = { 0 };
-		int r = eval(I, n->a, &v);
-		val_free(&v);
-		if (r)
+		if (eval_discard(I, n->a))
 			return I->next_pending ? FL_NEXT : FL_ERR;
 		return FL_OK;
 	}
@@ -1552,22 +1566,14 @@ static int exec(struct interp *I, struct node *n)
 				return FL_ERR;
 			if (!t)
 				return FL_OK;
-			flow = exec(I, n->b);
-			if (flow == FL_BREAK)
-				return FL_OK;
-			if (flow != FL_OK && flow != FL_CONTINUE)
+			if (loop_body(I, n->b, &flow))
 				return flow;
 			if (count_action(I, n))
 				return FL_ERR;
 		}
 	case N_FOR: {
-		struct val v = { 0 };
-		if (n->a) {
-			int r = eval(I, n->a, &v);
-			val_free(&v);
-			if (r)
-				return FL_ERR;
-		}
+		if (n->a && eval_discard(I, n->a))
+			return FL_ERR;
 		for (;;) {
 			if (n->b) {
 				if (truth(I, n->b, &t))
@@ -1575,17 +1581,10 @@ static int exec(struct interp *I, struct node *n)
 				if (!t)
 					return FL_OK;
 			}
-			flow = exec(I, n->d);
-			if (flow == FL_BREAK)
-				return FL_OK;
-			if (flow != FL_OK && flow != FL_CONTINUE)
+			if (loop_body(I, n->d, &flow))
 				return flow;
-			if (n->c) {
-				int r = eval(I, n->c, &v);
-				val_free(&v);
-				if (r)
-					return FL_ERR;
-			}
+			if (n->c && eval_discard(I, n->c))
+				return FL_ERR;
 			if (count_action(I, n))
 				return FL_ERR;
 		}

@@ -65,6 +65,9 @@ struct builder {
 	size_t cu_first, cu_last;
 	size_t cus_done;
 	int finished;
+	/* .debug_info in this thread's file mapping, dropped behind the scan */
+	const char *info;
+	size_t info_size;
 	struct kdx_error *err;
 };
 
@@ -220,9 +223,17 @@ static void *scan_thread(void *arg)
 	uint8_t unit_type;
 	Dwarf_Die cudie, subdie, die;
 	size_t i = 0;
+	uint64_t dropped = 0;
 
 	for (; dwarf_get_units(b->dw, cu, &next, &version, &unit_type, &cudie, &subdie) == 0;
 	     cu = next, i++) {
+		/* The units behind are done with: drop their pages (a full
+		 * scan would otherwise leave all of .debug_info resident). */
+		uint64_t at = dwarf_dieoffset(&cudie);
+		if (b->info && at != (uint64_t)-1 && at - dropped >= ((uint64_t)4 << 20)) {
+			kdx_dw_drop_pages(b->info, b->info_size, dropped, at);
+			dropped = at;
+		}
 		if (i < b->cu_first)
 			continue;
 		if (i >= b->cu_last)
@@ -238,18 +249,26 @@ static void *scan_thread(void *arg)
 		}
 		__atomic_store_n(&b->cus_done, i - b->cu_first + 1, __ATOMIC_RELAXED);
 	}
+	if (b->info)
+		kdx_dw_drop_pages(b->info, b->info_size, dropped, b->info_size);
 	__atomic_store_n(&b->finished, 1, __ATOMIC_RELEASE);
 	return NULL;
 }
 
-static size_t count_units(Dwarf *dw)
+static size_t count_units(struct builder *b)
 {
-	Dwarf_Off off = 0, next;
+	Dwarf_Off off = 0, next, dropped = 0;
 	size_t hsize, n = 0;
-	while (dwarf_nextcu(dw, off, &next, &hsize, NULL, NULL, NULL) == 0) {
+	while (dwarf_nextcu(b->dw, off, &next, &hsize, NULL, NULL, NULL) == 0) {
 		n++;
 		off = next;
+		if (b->info && off - dropped >= ((Dwarf_Off)4 << 20)) {
+			kdx_dw_drop_pages(b->info, b->info_size, dropped, off);
+			dropped = off;
+		}
 	}
+	if (b->info)
+		kdx_dw_drop_pages(b->info, b->info_size, dropped, b->info_size);
 	return n;
 }
 
@@ -592,6 +611,8 @@ struct kdx_error *kdx_dwindex_open(const char *path, const uint8_t *build_id, si
 		}
 		elfs[i] = elf_begin(fds[i], ELF_C_READ_MMAP, NULL);
 		bs[i].dw = elfs[i] ? dwarf_begin_elf(elfs[i], DWARF_C_READ, NULL) : NULL;
+		if (bs[i].dw)
+			bs[i].info = kdx_dw_mapped_info(elfs[i], &bs[i].info_size);
 		if (!bs[i].dw) {
 			err = kdx_error_create(KDX_ERR_FORMAT, "%s: no DWARF debug info (%s): pass the vmlinux from the -dbg package",
 					       path, dwarf_errmsg(-1));
@@ -600,7 +621,7 @@ struct kdx_error *kdx_dwindex_open(const char *path, const uint8_t *build_id, si
 	}
 	/* Split the CUs in halves; CU sizes vary but halves of ~2000 CUs even
 	 * out well enough. */
-	size_t ncu = count_units(bs[0].dw);
+	size_t ncu = count_units(&bs[0]);
 	for (int i = 0; i < NTHREADS; i++) {
 		bs[i].cu_first = ncu * i / NTHREADS;
 		bs[i].cu_last = ncu * (i + 1) / NTHREADS;

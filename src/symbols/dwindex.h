@@ -72,6 +72,13 @@ static inline const char *kdx_dwindex_name(const struct kdx_dwindex *idx,
 	return idx->strings + e->name;
 }
 
+/* .debug_info of ELF if it lies in libelf's read-only file mapping (so its
+ * pages may be dropped and are read again on use), else NULL (dwwalk.c). */
+const char *kdx_dw_mapped_info(Elf *elf, size_t *size);
+/* Drop the resident pages of BUF[FROM, TO) (BUF from kdx_dw_mapped_info):
+ * keeps RSS bounded while walking a 160 MB .debug_info. */
+void kdx_dw_drop_pages(const char *buf, size_t size, uint64_t from, uint64_t to);
+
 /* The cache file path for BUILD_ID (malloc'd). */
 char *kdx_dwindex_cache_path(const char *cache_dir, const uint8_t *build_id, size_t build_id_len);
 

@@ -52,28 +52,38 @@ static const char *section_data(Elf *elf, const char *want, size_t *size)
 	return NULL;
 }
 
-void kdx_dwsrc_walk_init(struct kdx_dwsrc *src)
+const char *kdx_dw_mapped_info(Elf *elf, size_t *size)
 {
-	size_t rawsize, size;
-	const char *raw = elf_rawfile(src->elf, &rawsize);
-	const char *info = section_data(src->elf, ".debug_info", &size);
+	size_t rawsize, sz;
+	const char *raw = elf_rawfile(elf, &rawsize);
+	const char *info = section_data(elf, ".debug_info", &sz);
 	/* Only a .debug_info that lies in libelf's mapping of the file may
 	 * be dropped: a decompressed or converted copy is anonymous memory. */
-	if (!raw || !info || info < raw || info + size > raw + rawsize)
-		return;
-	src->info_buf = info;
-	src->info_size = size;
+	if (!raw || !info || info < raw || info + sz > raw + rawsize)
+		return NULL;
+	*size = sz;
+	return info;
+}
+
+void kdx_dw_drop_pages(const char *buf, size_t size, uint64_t from, uint64_t to)
+{
+	if (to > size)
+		to = size;
+	uintptr_t a = (uintptr_t)(buf + from) & ~PAGE_MASK_;
+	uintptr_t b = (uintptr_t)(buf + to) & ~PAGE_MASK_;
+	if (b > a)
+		madvise((void *)a, b - a, MADV_DONTNEED);
+}
+
+void kdx_dwsrc_walk_init(struct kdx_dwsrc *src)
+{
+	src->info_buf = kdx_dw_mapped_info(src->elf, &src->info_size);
 }
 
 /* Drop the pages of .debug_info in [walk_trimmed, upto). */
 static void trim(struct kdx_dwsrc *src, Dwarf_Off upto)
 {
-	if (upto > src->info_size)
-		upto = src->info_size;
-	uintptr_t a = (uintptr_t)(src->info_buf + src->walk_trimmed) & ~PAGE_MASK_;
-	uintptr_t b = (uintptr_t)(src->info_buf + upto) & ~PAGE_MASK_;
-	if (b > a)
-		madvise((void *)a, b - a, MADV_DONTNEED);
+	kdx_dw_drop_pages(src->info_buf, src->info_size, src->walk_trimmed, upto);
 	if (upto > src->walk_trimmed)
 		src->walk_trimmed = upto;
 }

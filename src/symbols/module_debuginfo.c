@@ -302,7 +302,6 @@ struct kdx_error *kdx_module_elf_symbols(const char *path, const char *const *se
 		if (!gelf_getsym(data, (int)i, &sym))
 			continue;
 		int type = GELF_ST_TYPE(sym.st_info);
-		int bind = GELF_ST_BIND(sym.st_info);
 		if (type == STT_SECTION || type == STT_FILE || sym.st_shndx == SHN_UNDEF ||
 		    sym.st_shndx >= SHN_LORESERVE || sym.st_name >= sdata->d_size)
 			continue;
@@ -315,27 +314,10 @@ struct kdx_error *kdx_module_elf_symbols(const char *path, const char *const *se
 					     nsections, &loaded);
 		if (!loaded)
 			continue;
-		Elf_Scn *s = elf_getscn(elf, sym.st_shndx);
-		GElf_Shdr ssh;
-		char c = 'd';
-		if (s && gelf_getshdr(s, &ssh)) {
-			if (ssh.sh_flags & SHF_EXECINSTR)
-				c = 't';
-			else if (ssh.sh_type == SHT_NOBITS)
-				c = 'b';
-			else if (ssh.sh_flags & SHF_WRITE)
-				c = 'd';
-			else
-				c = 'r';
-		}
-		if (bind == STB_WEAK)
-			c = type == STT_OBJECT ? 'V' : 'W';
-		else if (bind == STB_GLOBAL)
-			c = (char)(c - 'a' + 'A');
 		syms[n].name = name;
 		syms[n].addr = base + sym.st_value;
 		syms[n].size = sym.st_size;
-		syms[n].type = c;
+		syms[n].type = kdx_elf_nm_letter(elf, &sym);
 		syms[n].module = NULL;
 		n++;
 	}
@@ -354,7 +336,7 @@ out:
 
 /* ---- finding a module's debuginfo file ---- */
 
-static int same_modname(const char *file, const char *module)
+static int same_modname(const char *file, const char *module, unsigned flags)
 {
 	/* "virtio_blk.ko" matches "virtio_blk" and "virtio-blk" */
 	size_t i = 0;
@@ -364,12 +346,14 @@ static int same_modname(const char *file, const char *module)
 		if (a != b)
 			return 0;
 	}
-	return !module[i] && !strcmp(file + i, ".ko");
+	return !module[i] && (!strcmp(file + i, ".ko") ||
+			      ((flags & KDX_MODFILE_DEBUG) && !strcmp(file + i, ".ko.debug")));
 }
 
-static char *search_dir(const char *dir, const char *module, int depth)
+char *kdx_module_file_search(const char *dir, const char *module, int depth, int max_depth,
+			     unsigned flags)
 {
-	if (depth > 12)
+	if (depth > max_depth)
 		return NULL;
 	DIR *d = opendir(dir);
 	if (!d)
@@ -383,13 +367,14 @@ static char *search_dir(const char *dir, const char *module, int depth)
 		if (asprintf(&p, "%s/%s", dir, de->d_name) < 0)
 			break;
 		int is_dir = de->d_type == DT_DIR;
-		if (de->d_type == DT_UNKNOWN) {
+		if (de->d_type == DT_UNKNOWN ||
+		    (de->d_type == DT_LNK && (flags & KDX_MODFILE_FOLLOW_LINKS))) {
 			struct stat st;
 			is_dir = stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 		}
 		if (is_dir)
-			found = search_dir(p, module, depth + 1);
-		else if (same_modname(de->d_name, module))
+			found = kdx_module_file_search(p, module, depth + 1, max_depth, flags);
+		else if (same_modname(de->d_name, module, flags))
 			found = strdup(p);
 		free(p);
 	}
@@ -408,7 +393,7 @@ char *kdx_module_debuginfo_path(const char *osrelease, const char *module)
 		char *dir;
 		if (asprintf(&dir, roots[i], osrelease) < 0)
 			return NULL;
-		char *p = search_dir(dir, module, 0);
+		char *p = kdx_module_file_search(dir, module, 0, 12, 0);
 		free(dir);
 		if (p)
 			return p;

@@ -36,4 +36,14 @@ struct kdx_error *kdx_module_load_debuginfo(struct kdx_session *s, const char *m
  * /lib/modules/<rel>/... ("-" and "_" are equivalent). malloc'd, or NULL. */
 char *kdx_module_debuginfo_path(const char *osrelease, const char *module);
 
+/* kdx_module_file_search FLAGS */
+#define KDX_MODFILE_DEBUG        1u   /* MODULE.ko.debug matches too */
+#define KDX_MODFILE_FOLLOW_LINKS 2u   /* descend into symlinked directories */
+
+/* Search DIR and its subdirectories down to MAX_DEPTH levels below it
+ * (DEPTH: the level DIR is at) for MODULE.ko ("-" and "_" equivalent).
+ * The first match, malloc'd, or NULL. */
+char *kdx_module_file_search(const char *dir, const char *module, int depth, int max_depth,
+			     unsigned flags);
+
 #endif

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 /* An unsized symbol never covers more than this much past its start. */
@@ -194,7 +195,7 @@ static const struct kdx_symbol *symset_by_addr(const struct symset *set, uint64_
 	return s;
 }
 
-static char nm_letter(Elf *elf, const GElf_Sym *sym)
+char kdx_elf_nm_letter(Elf *elf, const GElf_Sym *sym)
 {
 	int bind = GELF_ST_BIND(sym->st_info);
 	int type = GELF_ST_TYPE(sym->st_info);
@@ -284,6 +285,30 @@ static void symset_kallsyms_sizes(struct symset *set)
 	}
 }
 
+/* ELF (opened with ELF_C_READ_MMAP from a file, never elf_memory: that
+ * image is anonymous memory) has had its .symtab copied out: drop the
+ * pages (2.8 MB for vmlinux) rather than keep them resident for the
+ * session. libelf's mapping is read-only and private, so they are read
+ * again from the file if anything looks at them later. */
+static void drop_mapped_symtab(Elf *elf)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr shdr;
+	while ((scn = elf_nextscn(elf, scn)))
+		if (gelf_getshdr(scn, &shdr) && shdr.sh_type == SHT_SYMTAB)
+			break;
+	Elf_Data *data = scn ? elf_getdata(scn, NULL) : NULL;
+	size_t rawsize;
+	const char *raw = elf_rawfile(elf, &rawsize);
+	const char *buf = data ? data->d_buf : NULL;
+	if (!raw || !buf || buf < raw || buf + data->d_size > raw + rawsize)
+		return;
+	uintptr_t a = ((uintptr_t)buf + 4095) & ~(uintptr_t)4095;
+	uintptr_t b = (uintptr_t)(buf + data->d_size) & ~(uintptr_t)4095;
+	if (b > a)
+		madvise((void *)a, b - a, MADV_DONTNEED);
+}
+
 struct kdx_error *kdx_elf_read_symbols(Elf *elf, int keep_strings, struct kdx_symbol **ret,
 				       size_t *nret, char **strings_ret)
 {
@@ -340,7 +365,7 @@ struct kdx_error *kdx_elf_read_symbols(Elf *elf, int keep_strings, struct kdx_sy
 		s->name = strings ? strings + sym.st_name : name;
 		s->addr = sym.st_value;
 		s->size = sym.st_size;
-		s->type = nm_letter(elf, &sym);
+		s->type = kdx_elf_nm_letter(elf, &sym);
 		s->module = NULL;
 	}
 	*ret = syms;
@@ -373,6 +398,7 @@ struct kdx_error *kdx_symtab_load_vmlinux(const char *vmlinux, struct kdx_symtab
 		err = kdx_error_prefix(err, "%s", vmlinux);
 		goto fail;
 	}
+	drop_mapped_symtab(st->elf);
 	qsort(st->vmlinux.syms, st->vmlinux.n, sizeof(*st->vmlinux.syms), sym_cmp);
 	symset_kallsyms_sizes(&st->vmlinux);
 	err = symset_build_hash(&st->vmlinux);

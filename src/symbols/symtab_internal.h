@@ -15,6 +15,10 @@ uint32_t kdx_str_hash(const char *s);
 /* 64-bit FNV-1a. */
 uint64_t kdx_str_hash_u64(const char *s);
 
+/* nm's type letter of SYM in ELF: t/T text, d/D data, b/B bss, r/R
+ * read-only, a/A absolute, w/W/V weak, U undefined... (upper case global). */
+char kdx_elf_nm_letter(Elf *elf, const GElf_Sym *sym);
+
 /* Read ELF's .symtab (junk filtered, nm letters, unrelocated st_value).
  * With KEEP_STRINGS the names point into ELF's string table (the ELF handle
  * must outlive them); otherwise they point into *STRINGS_RET (malloc'd). */

@@ -6,19 +6,8 @@
 #include <string.h>
 
 #include "session.h"
+#include "expect.h"
 #include "kernel/kernel.h"
-
-static int failed;
-
-static void expect_int(const char *name, long want, long got)
-{
-	if (want != got) {
-		printf("not ok - %s\n#   expected: %ld\n#   got:      %ld\n", name, want, got);
-		failed = 1;
-	} else {
-		printf("ok - %s\n", name);
-	}
-}
 
 struct obj {
 	int loaded;
@@ -80,5 +69,5 @@ int main(void)
 
 	kdx_kernel_destroy(&s);
 	expect_int("session close destroys both", 3, destroys);
-	return failed;
+	return expect_failed;
 }

@@ -4,30 +4,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "expect.h"
 #include "kernel/files.h"
 #include "kernel/orc.h"
-
-static int failed;
-
-static void expect_int(const char *name, long want, long got)
-{
-	if (want != got) {
-		printf("not ok - %s\n#   expected: %ld\n#   got:      %ld\n", name, want, got);
-		failed = 1;
-	} else {
-		printf("ok - %s\n", name);
-	}
-}
-
-static void expect_str(const char *name, const char *want, const char *got)
-{
-	if (strcmp(want, got)) {
-		printf("not ok - %s\n#   expected: %s\n#   got:      %s\n", name, want, got);
-		failed = 1;
-	} else {
-		printf("ok - %s\n", name);
-	}
-}
 
 /* Pack an entry: two s16 offsets then a little-endian bit field word. */
 static void pack(unsigned char *raw, int sp_off, int bp_off, unsigned bits)
@@ -129,5 +108,5 @@ int main(void)
 	expect_str("mode SOCK", "SOCK", kdx_mode_type_name(0140777));
 	expect_str("mode LNK", "LNK", kdx_mode_type_name(0120777));
 	expect_str("mode unknown", "?", kdx_mode_type_name(0));
-	return failed;
+	return expect_failed;
 }

@@ -3,20 +3,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "expect.h"
 #include "kernel/kread.h"
 #include "kernel/tasks.h"
-
-static int failed;
-
-static void expect_str(const char *name, const char *want, const char *got)
-{
-	if (strcmp(want, got)) {
-		printf("not ok - %s\n#   expected: %s\n#   got:      %s\n", name, want, got);
-		failed = 1;
-	} else {
-		printf("ok - %s\n", name);
-	}
-}
 
 static void expect_u64(const char *name, unsigned long long want, unsigned long long got)
 {
@@ -74,5 +63,5 @@ int main(void)
 	struct kdx_kfield f = { .off = 4, .size = 2, .ok = 1 }, none = { 0 };
 	expect_u64("kfield", 0x1234, kdx_kfield_u(b, &f));
 	expect_u64("absent kfield is 0", 0, kdx_kfield_u(b, &none));
-	return failed;
+	return expect_failed;
 }
