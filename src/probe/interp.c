@@ -45,6 +45,13 @@ void val_take_str(struct val *v, char *s)
 	v->s = s;
 }
 
+void val_take_str_max(struct interp *I, struct val *v, char *s)
+{
+	if (s && I->lim.maxstringlen > 0 && strlen(s) > (size_t)I->lim.maxstringlen)
+		s[I->lim.maxstringlen] = '\0';
+	val_take_str(v, s);
+}
+
 void val_take_kv(struct val *v, struct kdx_value *kv)
 {
 	val_free(v);
@@ -313,7 +320,8 @@ static int64_t log_bucket_value(int b)
 	if (b == LOG_BUCKET0)
 		return 0;
 	if (b < LOG_BUCKET0)
-		return -(int64_t)((uint64_t)1 << (LOG_BUCKET0 - 1 - b));
+		/* negate in unsigned: bucket 0 is -2^63, whose negation overflows */
+		return (int64_t)((uint64_t)0 - ((uint64_t)1 << (LOG_BUCKET0 - 1 - b)));
 	return (int64_t)((uint64_t)1 << (b - LOG_BUCKET0 - 1));
 }
 
@@ -980,7 +988,7 @@ static int concat(struct interp *I, struct node *na, struct val *a, struct node 
 	memcpy(s + la, sb, lb + 1);
 	free(sa);
 	free(sb);
-	val_take_str(out, s);
+	val_take_str_max(I, out, s);
 	return 0;
 }
 
