@@ -695,27 +695,35 @@ static struct val *var_slot(struct interp *I, struct node *n)
 	return n->is_global ? &I->g[n->slot].v : &I->locals[n->slot];
 }
 
-static int store_array(struct interp *I, struct node *at, struct node *arr, struct val *v)
+/* The element of global array ARR (an N_ARR or N_IN node, whose keys are
+ * evaluated here) in *E, NULL if missing; CREATE adds a missing one (*E
+ * NULL then means the array is full: an error at AT). -1 if a key failed. */
+static int array_entry(struct interp *I, const struct node *at, struct node *arr, int create,
+		       struct mentry **e)
 {
 	struct mkey k[9];
-	if (normalize(I, at, v))
-		return -1;
 	if (eval_keys(I, arr, k))
 		return -1;
-	struct mentry *e = map_get(I, at, global_map(I, arr->slot), k, 1);
+	*e = map_get(I, at, global_map(I, arr->slot), k, create);
 	keys_release(k, (int)arr->n);
-	if (!e)
+	return 0;
+}
+
+static int store_array(struct interp *I, struct node *at, struct node *arr, struct val *v)
+{
+	struct mentry *e;
+	if (normalize(I, at, v))
+		return -1;
+	if (array_entry(I, at, arr, 1, &e) || !e)
 		return -1;
 	return val_copy(I, at, &e->v, v);
 }
 
 static int load_array(struct interp *I, struct node *arr, struct val *out)
 {
-	struct mkey k[9];
-	if (eval_keys(I, arr, k))
+	struct mentry *e;
+	if (array_entry(I, arr, arr, 0, &e))
 		return -1;
-	struct mentry *e = map_get(I, arr, global_map(I, arr->slot), k, 0);
-	keys_release(k, (int)arr->n);
 	if (e)
 		return val_copy(I, arr, out, &e->v);
 	/* missing elements read as 0 or "" by the array's type */
@@ -745,11 +753,9 @@ static struct pstat **stat_slot(struct interp *I, struct node *target, int creat
 {
 	if (target->k == N_VAR)
 		return &I->g[target->slot].st;
-	struct mkey k[9];
-	if (eval_keys(I, target, k))
+	struct mentry *e;
+	if (array_entry(I, target, target, create, &e))
 		return NULL;
-	struct mentry *e = map_get(I, target, global_map(I, target->slot), k, create);
-	keys_release(k, (int)target->n);
 	if (!e) {
 		if (!create && !I->err) {
 			/* reading a missing element: no statistics yet */
@@ -1125,11 +1131,9 @@ static int eval_at(struct interp *I, struct node *n, struct val *out)
 
 static int eval_in(struct interp *I, struct node *n, struct val *out)
 {
-	struct mkey k[9];
-	if (eval_keys(I, n, k))
+	struct mentry *e;
+	if (array_entry(I, n, n, 0, &e))
 		return -1;
-	struct mentry *e = map_get(I, n, global_map(I, n->slot), k, 0);
-	keys_release(k, (int)n->n);
 	val_set_int(out, e != NULL);
 	return 0;
 }
@@ -1525,14 +1529,11 @@ static int exec_delete(struct interp *I, struct node *n)
 			val_set_int(slot, 0);
 		return FL_OK;
 	}
-	struct mkey k[9];
-	if (eval_keys(I, t, k))
+	struct mentry *e;
+	if (array_entry(I, t, t, 0, &e))
 		return FL_ERR;
-	struct pmap *m = global_map(I, t->slot);
-	struct mentry *e = map_get(I, t, m, k, 0);
-	keys_release(k, (int)t->n);
 	if (e)
-		map_delete(m, e);
+		map_delete(global_map(I, t->slot), e);
 	return FL_OK;
 }
 
