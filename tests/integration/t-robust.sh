@@ -43,7 +43,7 @@ OKLINE='^kdx: |^(probe|search): [0-9]+ '
 # line) or "survive" (exit 0-2, only kdx: lines).  Sets $rc, $TMP/out, $TMP/err.
 run() {
 	local name=$1 mode=$2 vml=$3 file=$4 cmds=${5:-$CMDS} why=
-	printf '%s\n' "$cmds" | timeout -k 5 20 $KDX "$vml" "$file" > "$TMP/out" 2> "$TMP/err"
+	printf '%s\n' "$cmds" | timeout -k 5 20 $KDX $vml "$file" > "$TMP/out" 2> "$TMP/err"
 	rc=$?
 	if grep -qE 'AddressSanitizer|runtime error:|Sanitizer' "$TMP/err"; then
 		why="sanitizer report"
@@ -258,6 +258,18 @@ ps"
 	grep -q RELEASE "$TMP/out" && ok "robust $FORMAT: incomplete dump: sys works" ||
 		not_ok "robust $FORMAT: incomplete dump: sys works" "RELEASE" "$(head -c 300 "$TMP/err")"
 	rm -f "$TMP/trunc"
+	# A dump of another build of the kernel (its VMCOREINFO BUILD-ID differs):
+	# refused with one line, unless --force.
+	o=$(grep -abo -m1 -F "BUILD-ID=" "$f" | head -1 | cut -d: -f1)
+	if [ -n "$o" ]; then
+		save "$f" $((o + 9)) 4
+		printf '0000' | dd of="$f" bs=64k seek=$((o + 9)) oflag=seek_bytes conv=notrunc status=none
+		run "wrong vmlinux (BUILD-ID differs)" refuse "$VMLINUX" "$f"
+		grep -q 'match' "$TMP/err" && ok "robust $FORMAT: wrong vmlinux: says it does not match" ||
+			not_ok "robust $FORMAT: wrong vmlinux: says it does not match" "... does not match ..." "$(cat "$TMP/err")"
+		run "wrong vmlinux with --force" survive "--force $VMLINUX" "$f"
+		restore "$f"
+	fi
 	patch "signature" refuse "$f" 0 8 put_u "$f" 1 0 0x58
 	patch "header_version huge" survive "$f" 8 4 put_u "$f" 4 8 0xffffffff
 	# utsname.machine (the 5th of 65-byte fields after the version)
