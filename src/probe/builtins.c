@@ -426,7 +426,7 @@ int builtin_call(struct interp *I, struct node *n, struct val *out)
 			fwrite(b.s ? b.s : "", 1, b.len, I->out);
 			val_set_int(out, 0);
 		} else {
-			val_take_str(out, kdx_strbuf_take(&b));
+			val_take_str_max(I, out, kdx_strbuf_take(&b));
 			if (!out->s)
 				val_set_str(out, "");
 		}
@@ -444,7 +444,7 @@ int builtin_call(struct interp *I, struct node *n, struct val *out)
 			val_set_int(out, 0);
 		} else {
 			char *str = kdx_strbuf_take(&b);
-			val_take_str(out, str ? str : strdup(""));
+			val_take_str_max(I, out, str ? str : strdup(""));
 		}
 		break;
 	case B_LOG:
@@ -512,7 +512,7 @@ int builtin_call(struct interp *I, struct node *n, struct val *out)
 		}
 		kdx_strbuf_append(&b, p, strlen(p));
 		char *str = kdx_strbuf_take(&b);
-		val_take_str(out, str ? str : strdup(""));
+		val_take_str_max(I, out, str ? str : strdup(""));
 		break;
 	}
 	case B_STRINGAT:

@@ -45,6 +45,13 @@ void val_take_str(struct val *v, char *s)
 	v->s = s;
 }
 
+void val_take_str_max(struct interp *I, struct val *v, char *s)
+{
+	if (s && I->lim.maxstringlen > 0 && strlen(s) > (size_t)I->lim.maxstringlen)
+		s[I->lim.maxstringlen] = '\0';
+	val_take_str(v, s);
+}
+
 void val_take_kv(struct val *v, struct kdx_value *kv)
 {
 	val_free(v);
@@ -313,7 +320,8 @@ static int64_t log_bucket_value(int b)
 	if (b == LOG_BUCKET0)
 		return 0;
 	if (b < LOG_BUCKET0)
-		return -(int64_t)((uint64_t)1 << (LOG_BUCKET0 - 1 - b));
+		/* negate in unsigned: bucket 0 is -2^63, whose negation overflows */
+		return (int64_t)((uint64_t)0 - ((uint64_t)1 << (LOG_BUCKET0 - 1 - b)));
 	return (int64_t)((uint64_t)1 << (b - LOG_BUCKET0 - 1));
 }
 
@@ -687,27 +695,35 @@ static struct val *var_slot(struct interp *I, struct node *n)
 	return n->is_global ? &I->g[n->slot].v : &I->locals[n->slot];
 }
 
-static int store_array(struct interp *I, struct node *at, struct node *arr, struct val *v)
+/* The element of global array ARR (an N_ARR or N_IN node, whose keys are
+ * evaluated here) in *E, NULL if missing; CREATE adds a missing one (*E
+ * NULL then means the array is full: an error at AT). -1 if a key failed. */
+static int array_entry(struct interp *I, const struct node *at, struct node *arr, int create,
+		       struct mentry **e)
 {
 	struct mkey k[9];
-	if (normalize(I, at, v))
-		return -1;
 	if (eval_keys(I, arr, k))
 		return -1;
-	struct mentry *e = map_get(I, at, global_map(I, arr->slot), k, 1);
+	*e = map_get(I, at, global_map(I, arr->slot), k, create);
 	keys_release(k, (int)arr->n);
-	if (!e)
+	return 0;
+}
+
+static int store_array(struct interp *I, struct node *at, struct node *arr, struct val *v)
+{
+	struct mentry *e;
+	if (normalize(I, at, v))
+		return -1;
+	if (array_entry(I, at, arr, 1, &e) || !e)
 		return -1;
 	return val_copy(I, at, &e->v, v);
 }
 
 static int load_array(struct interp *I, struct node *arr, struct val *out)
 {
-	struct mkey k[9];
-	if (eval_keys(I, arr, k))
+	struct mentry *e;
+	if (array_entry(I, arr, arr, 0, &e))
 		return -1;
-	struct mentry *e = map_get(I, arr, global_map(I, arr->slot), k, 0);
-	keys_release(k, (int)arr->n);
 	if (e)
 		return val_copy(I, arr, out, &e->v);
 	/* missing elements read as 0 or "" by the array's type */
@@ -737,11 +753,9 @@ static struct pstat **stat_slot(struct interp *I, struct node *target, int creat
 {
 	if (target->k == N_VAR)
 		return &I->g[target->slot].st;
-	struct mkey k[9];
-	if (eval_keys(I, target, k))
+	struct mentry *e;
+	if (array_entry(I, target, target, create, &e))
 		return NULL;
-	struct mentry *e = map_get(I, target, global_map(I, target->slot), k, create);
-	keys_release(k, (int)target->n);
 	if (!e) {
 		if (!create && !I->err) {
 			/* reading a missing element: no statistics yet */
@@ -974,7 +988,7 @@ static int concat(struct interp *I, struct node *na, struct val *a, struct node 
 	memcpy(s + la, sb, lb + 1);
 	free(sa);
 	free(sb);
-	val_take_str(out, s);
+	val_take_str_max(I, out, s);
 	return 0;
 }
 
@@ -1117,11 +1131,9 @@ static int eval_at(struct interp *I, struct node *n, struct val *out)
 
 static int eval_in(struct interp *I, struct node *n, struct val *out)
 {
-	struct mkey k[9];
-	if (eval_keys(I, n, k))
+	struct mentry *e;
+	if (array_entry(I, n, n, 0, &e))
 		return -1;
-	struct mentry *e = map_get(I, n, global_map(I, n->slot), k, 0);
-	keys_release(k, (int)n->n);
 	val_set_int(out, e != NULL);
 	return 0;
 }
@@ -1358,6 +1370,30 @@ enum flow { FL_OK = 0, FL_BREAK, FL_CONTINUE, FL_NEXT, FL_RETURN, FL_ERR = -1 };
 
 static int exec(struct interp *I, struct node *n);
 
+/* One run of a loop's BODY: 0 to go on (it ended, or with continue); else
+ * 1 and *FLOW is what the loop returns: FL_OK after break, or the return,
+ * next or error that leaves it. */
+static int loop_body(struct interp *I, struct node *body, int *flow)
+{
+	int f = exec(I, body);
+
+	if (f == FL_OK || f == FL_CONTINUE)
+		return 0;
+	*flow = f == FL_BREAK ? FL_OK : f;
+	return 1;
+}
+
+/* Evaluate N for its side effects (an expression statement, for's init and
+ * step); -1 on error. */
+static int eval_discard(struct interp *I, struct node *n)
+{
+	struct val v = { 0 };
+	int r = eval(I, n, &v);
+
+	val_free(&v);
+	return r;
+}
+
 static int count_action(struct interp *I, struct node *n)
 {
 	if (++I->actions > I->lim.maxaction) {
@@ -1466,14 +1502,7 @@ static int exec_foreach(struct interp *I, struct node *n)
 			flow = FL_ERR;
 			break;
 		}
-		flow = exec(I, n->c);
-		if (flow == FL_BREAK) {
-			flow = FL_OK;
-			break;
-		}
-		if (flow == FL_CONTINUE)
-			flow = FL_OK;
-		if (flow != FL_OK)
+		if (loop_body(I, n->c, &flow))
 			break;
 	}
 	m->iterating--;
@@ -1500,14 +1529,11 @@ static int exec_delete(struct interp *I, struct node *n)
 			val_set_int(slot, 0);
 		return FL_OK;
 	}
-	struct mkey k[9];
-	if (eval_keys(I, t, k))
+	struct mentry *e;
+	if (array_entry(I, t, t, 0, &e))
 		return FL_ERR;
-	struct pmap *m = global_map(I, t->slot);
-	struct mentry *e = map_get(I, t, m, k, 0);
-	keys_release(k, (int)t->n);
 	if (e)
-		map_delete(m, e);
+		map_delete(global_map(I, t->slot), e);
 	return FL_OK;
 }
 
@@ -1527,10 +1553,7 @@ static int exec(struct interp *I, struct node *n)
 	case N_EMPTY:
 		return FL_OK;
 	case N_EXPRSTMT: {
-		struct val v = { 0 };
-		int r = eval(I, n->a, &v);
-		val_free(&v);
-		if (r)
+		if (eval_discard(I, n->a))
 			return I->next_pending ? FL_NEXT : FL_ERR;
 		return FL_OK;
 	}
@@ -1544,22 +1567,14 @@ static int exec(struct interp *I, struct node *n)
 				return FL_ERR;
 			if (!t)
 				return FL_OK;
-			flow = exec(I, n->b);
-			if (flow == FL_BREAK)
-				return FL_OK;
-			if (flow != FL_OK && flow != FL_CONTINUE)
+			if (loop_body(I, n->b, &flow))
 				return flow;
 			if (count_action(I, n))
 				return FL_ERR;
 		}
 	case N_FOR: {
-		struct val v = { 0 };
-		if (n->a) {
-			int r = eval(I, n->a, &v);
-			val_free(&v);
-			if (r)
-				return FL_ERR;
-		}
+		if (n->a && eval_discard(I, n->a))
+			return FL_ERR;
 		for (;;) {
 			if (n->b) {
 				if (truth(I, n->b, &t))
@@ -1567,17 +1582,10 @@ static int exec(struct interp *I, struct node *n)
 				if (!t)
 					return FL_OK;
 			}
-			flow = exec(I, n->d);
-			if (flow == FL_BREAK)
-				return FL_OK;
-			if (flow != FL_OK && flow != FL_CONTINUE)
+			if (loop_body(I, n->d, &flow))
 				return flow;
-			if (n->c) {
-				int r = eval(I, n->c, &v);
-				val_free(&v);
-				if (r)
-					return FL_ERR;
-			}
+			if (n->c && eval_discard(I, n->c))
+				return FL_ERR;
 			if (count_action(I, n))
 				return FL_ERR;
 		}

@@ -101,6 +101,9 @@ void val_free(struct val *v);
 void val_set_int(struct val *v, int64_t i);
 void val_set_str(struct val *v, const char *s);       /* copies */
 void val_take_str(struct val *v, char *s);            /* takes ownership */
+/* val_take_str, truncated to MAXSTRINGLEN: for strings a script can grow
+ * (., sprintf, str_replace), so that doubling one in a loop stays bounded. */
+void val_take_str_max(struct interp *I, struct val *v, char *s);
 void val_take_kv(struct val *v, struct kdx_value *kv); /* takes ownership */
 /* A kernel integer or pointer of type T with value U. */
 void val_set_kint(struct val *v, struct kdx_type *t, uint64_t u);

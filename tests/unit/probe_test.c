@@ -40,21 +40,6 @@ static char *run(const char *src, int argc, char **argv, const char **defines, i
 	return buf;
 }
 
-static void expect_out(const char *name, const char *src, const char *want)
-{
-	char *err;
-	char *out = run(src, 0, NULL, NULL, 0, &err);
-	if (err || strcmp(out, want)) {
-		printf("not ok - %s\n# expected: %s\n# got: %s%s%s\n", name, want, out,
-		       err ? "\n# error: " : "", err ? err : "");
-		failures++;
-	} else {
-		printf("ok - %s\n", name);
-	}
-	free(out);
-	free(err);
-}
-
 static void expect_args(const char *name, const char *src, int argc, char **argv,
 			const char **defines, const char *want)
 {
@@ -69,6 +54,11 @@ static void expect_args(const char *name, const char *src, int argc, char **argv
 	}
 	free(out);
 	free(err);
+}
+
+static void expect_out(const char *name, const char *src, const char *want)
+{
+	expect_args(name, src, 0, NULL, NULL, want);
 }
 
 /* The run fails with an error containing WANT (and prints OUT first, if given). */
