@@ -420,6 +420,7 @@ bt -a
 kmem -s task_struct
 kmem $holder
 struct task_struct $holder
+probe -e 'global n; probe task { n++ } probe task.frame { n++ } probe end { println(n) }'
 log"
 		done
 	fi
