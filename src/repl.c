@@ -82,7 +82,7 @@ static char *trim(char *p)
 int kdx_repl_execute(struct kdx_session *s, const char *input)
 {
 	char *line = strdup(input);
-	char *cmd, *sep;
+	char *cmd, *sep, *target = NULL;
 	FILE *out = NULL;
 	int is_pipe = 0, quit = 0;
 	struct kdx_error *err = NULL;
@@ -106,7 +106,7 @@ int kdx_repl_execute(struct kdx_session *s, const char *input)
 		char kind = *sep;
 		int append = kind == '>' && sep[1] == '>';
 		*sep = 0;
-		char *target = trim(sep + 1 + append);
+		target = trim(sep + 1 + append);
 		if (!*target) {
 			err = kdx_error_create(KDX_ERR_SYNTAX, "missing %s after '%s'",
 					       kind == '|' ? "command" : "file name",
@@ -137,9 +137,21 @@ int kdx_repl_execute(struct kdx_session *s, const char *input)
 		s->interrupted = 0;
 		err = kdx_command_run_line(s, cmd);
 		fflush(s->out);
+		int out_failed = ferror(s->out) != 0;
 		s->out = saved;
 		if (!err && s->interrupted)
 			err = kdx_error_create(KDX_ERR_INTERRUPTED, "interrupted");
+		/* The output went away (or failed) and the command stopped for
+		 * that: not an interruption to report. A pipe reader may close
+		 * early (| head); a file that cannot be written is an error. */
+		if (out_failed && !s->interrupted) {
+			if (err && err->code == KDX_ERR_INTERRUPTED) {
+				kdx_error_destroy(err);
+				err = NULL;
+			}
+			if (!err && out && !is_pipe)
+				err = kdx_error_create(KDX_ERR_IO, "writing %s failed", target);
+		}
 	}
 done:
 	if (out) {

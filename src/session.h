@@ -64,7 +64,12 @@ struct kdx_error *kdx_read_u8(struct kdx_session *s, uint64_t addr, uint8_t *ret
 struct kdx_error *kdx_read_cstr(struct kdx_session *s, uint64_t addr, char *buf, size_t len);
 
 /* Has Ctrl-C been pressed since the command started? */
-static inline int kdx_interrupted(struct kdx_session *s) { return s->interrupted != 0; }
+/* Also true once the output stream failed (the reader of `| head` went away,
+ * the disk is full): nothing more a command prints can arrive. */
+static inline int kdx_interrupted(struct kdx_session *s)
+{
+	return s->interrupted != 0 || (s->out && ferror(s->out));
+}
 
 /* Report a command error: prints one line to stderr, counts it, destroys ERR. */
 void kdx_session_report(struct kdx_session *s, struct kdx_error *err);
