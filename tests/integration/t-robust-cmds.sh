@@ -299,4 +299,27 @@ for t in rbtree radix xarray maple; do
 		not_ok "robust-cmds: tree -t $t on a looped list" "exit 0/1, kdx: lines" "exit $rc: $(head -c 300 "$TMP/lerr")"
 	fi
 done
+
+# ---- output that goes away ---------------------------------------------------
+# The reader of a pipe exits early: the command stops (no 16 s search of all
+# memory into a closed pipe), silently. A full disk: one error line.
+start=$(date +%s)
+printf 'search -p 0 | head -1\nsys | head -1\n' | timeout 60 $KDX "$VMLINUX" "$DUMP" > "$TMP/pout" 2> "$TMP/perr"
+rc=$? took=$(( $(date +%s) - start ))
+if [ $rc = 0 ] && [ $took -le 8 ] && [ ! -s "$TMP/perr" ] && [ "$(wc -l < "$TMP/pout")" = 2 ]; then
+	ok "robust-cmds: search -p 0 | head -1 stops when head exits"
+else
+	not_ok "robust-cmds: search -p 0 | head -1 stops when head exits" "exit 0 within 8 s, 2 lines, no stderr" \
+		"exit $rc after $took s, $(wc -l < "$TMP/pout") lines, $(head -c 200 "$TMP/perr")"
+fi
+if [ -w /dev/full ]; then
+	printf 'foreach bt > /dev/full\nsys\n' | timeout 60 $KDX "$VMLINUX" "$DUMP" > "$TMP/pout" 2> "$TMP/perr"
+	rc=$?
+	if [ $rc = 1 ] && [ "$(wc -l < "$TMP/perr")" = 1 ] && grep -q '^kdx: .*/dev/full' "$TMP/perr" && grep -q RELEASE "$TMP/pout"; then
+		ok "robust-cmds: foreach bt > /dev/full: one error line, next command runs"
+	else
+		not_ok "robust-cmds: foreach bt > /dev/full: one error line, next command runs" "exit 1, kdx: ... /dev/full" \
+			"exit $rc: $(head -c 300 "$TMP/perr")"
+	fi
+fi
 exit 0
