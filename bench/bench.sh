@@ -14,13 +14,15 @@ fmt=${2:-elf}
 dump="$fix/vmcore.$fmt"
 [ -f "$dump" ] || { echo "bench: no dump $dump (run tests/fixtures/gen.sh first)" >&2; exit 1; }
 vmlinux=$(readlink -f "$fix/vmlinux")
-cache=$(mktemp -d)
-trap 'rm -rf "$cache"' EXIT
+work=$(mktemp -d /tmp/kdx-bench.XXXXXX)
+cache=$work/cache
+mkdir -p "$cache"
+trap 'rm -rf "$work"' EXIT
 
 # measure TOOL INPUT -> "seconds maxrss_kb lines"
 measure() {
 	local tool=$1 input=$2 out
-	out=$(mktemp)
+	out=$(mktemp "$work/out.XXXXXX")
 	if [ "$tool" = crash ]; then
 		printf '%s\nquit\n' "$input" | /usr/bin/time -f '%e %M' -o "$out.t" crash -s "$vmlinux" "$dump" > "$out" 2>/dev/null || true
 	else
