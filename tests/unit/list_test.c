@@ -16,36 +16,16 @@
 #include "targets/mem.h"
 #include "targets/target.h"
 
+#include "fake_target.h"
+
 #define PHYS_SIZE (4u << 20)
 #define PO 0xffff888000000000ULL      /* direct map base of the test */
 #define LINK 16                        /* offset of the link in an entry */
 #define ESIZE 64                       /* entry size */
 
-static int failures;
-static unsigned char *phys;
+static struct fake_phys *fp;
+static unsigned char *phys;      /* fp->mem */
 
-static void ok(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void ok(int cond, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	printf("%s - ", cond ? "ok" : "not ok");
-	vprintf(fmt, ap);
-	printf("\n");
-	va_end(ap);
-	if (!cond)
-		failures++;
-}
-
-static struct kdx_error *buf_read_phys(struct kdx_target *t, uint64_t pa, void *buf, size_t len)
-{
-	if (pa >= PHYS_SIZE || len > PHYS_SIZE - pa)
-		return kdx_error_fault(pa, "physical 0x%" PRIx64 " is not in the dump", pa);
-	memcpy(buf, phys + pa, len);
-	return NULL;
-}
-
-static const struct kdx_target_ops buf_ops = { .read_phys = buf_read_phys };
 
 static void put64(uint64_t va, uint64_t v) { memcpy(phys + (va - PO), &v, 8); }
 
@@ -93,7 +73,7 @@ static int same(const struct rec *r, const unsigned *order, unsigned n)
 
 int main(void)
 {
-	struct kdx_target t = { .ops = &buf_ops, .page_size = 4096, .max_phys = PHYS_SIZE };
+	struct kdx_target t = { .ops = &fake_phys_ops, .page_size = 4096, .max_phys = PHYS_SIZE };
 	struct kdx_session s;
 	struct kdx_mem *m;
 	struct kdx_error *err;
@@ -101,7 +81,9 @@ int main(void)
 	uint64_t count;
 	unsigned order[3000];
 
-	phys = calloc(1, PHYS_SIZE);
+	fp = fake_phys_new(PHYS_SIZE);
+	phys = fp ? fp->mem : NULL;
+	t.priv = fp;
 	memset(&s, 0, sizeof(s));
 	if (!phys || (err = kdx_mem_create(&t, &m))) {
 		printf("not ok - setup\n");
@@ -298,6 +280,6 @@ int main(void)
 	kdx_error_destroy(err);
 
 	kdx_mem_destroy(m);
-	free(phys);
-	return failures ? 1 : 0;
+	fake_phys_free(fp);
+	return ok_failures ? 1 : 0;
 }

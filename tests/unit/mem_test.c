@@ -12,37 +12,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fake_target.h"
+
 #define PHYS_SIZE (16u << 20)
 
-static int failures;
 
-static void ok(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void ok(int cond, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	printf("%s - ", cond ? "ok" : "not ok");
-	vprintf(fmt, ap);
-	printf("\n");
-	va_end(ap);
-	if (!cond)
-		failures++;
-}
 
-static unsigned char *phys;
+static struct fake_phys *fp;
+static unsigned char *phys;      /* fp->mem */
 static uint64_t next_table;
-static unsigned phys_reads;
-
-static struct kdx_error *buf_read_phys(struct kdx_target *t, uint64_t pa, void *buf, size_t len)
-{
-	phys_reads++;
-	if (pa >= PHYS_SIZE || len > PHYS_SIZE - pa)
-		return kdx_error_fault(pa, "page at physical 0x%" PRIx64 " is not in the dump", pa);
-	memcpy(buf, phys + pa, len);
-	return NULL;
-}
-
-static const struct kdx_target_ops buf_ops = { .read_phys = buf_read_phys };
 
 static uint64_t *entry(uint64_t table, unsigned idx)
 {
@@ -115,7 +93,7 @@ static void run(int levels)
 	put(0x301000 + 0x20, "protnone page");
 	put(0x800000 + 0x100, "kernel text");
 
-	struct kdx_target t = { .ops = &buf_ops, .path = "synthetic", .page_size = 4096,
+	struct kdx_target t = { .ops = &fake_phys_ops, .priv = fp, .path = "synthetic", .page_size = 4096,
 				.max_phys = PHYS_SIZE, .panic_cpu = -1 };
 	struct kdx_mem *m;
 	struct kdx_error *err = kdx_mem_create(&t, &m);
@@ -178,16 +156,16 @@ static void run(int levels)
 	kdx_error_destroy(err);
 
 	/* Arithmetic paths (no walk): direct map and kernel image. */
-	unsigned before = phys_reads;
+	unsigned before = fp->reads;
 	read_str(m, 0xffff888000200000ULL, "vmalloc page", what);
 	read_str(m, text + 0x100, "kernel text", what);
-	ok(phys_reads - before == 2, "%s: direct map and image reads need no table walk", what);
+	ok(fp->reads - before == 2, "%s: direct map and image reads need no table walk", what);
 
 	/* The TLB: a second read of a walked page needs no table reads. */
 	read_str(m, 0xffffc90000001000ULL, "vmalloc page", what);
-	before = phys_reads;
+	before = fp->reads;
 	read_str(m, 0xffffc90000001000ULL, "vmalloc page", what);
-	ok(phys_reads - before == 1, "%s: TLB hit", what);
+	ok(fp->reads - before == 1, "%s: TLB hit", what);
 
 	/* Bootstrap: page_offset_base etc. are variables in the image. */
 	uint64_t vars[3] = { 0xffff888000000000ULL, 0xffffc90000000000ULL, 0xffffea0000000000ULL };
@@ -229,9 +207,14 @@ static void run(int levels)
 
 int main(void)
 {
-	phys = calloc(1, PHYS_SIZE);
+	fp = fake_phys_new(PHYS_SIZE);
+	if (!fp) {
+		printf("not ok - setup\n");
+		return 1;
+	}
+	phys = fp->mem;
 	run(4);
 	run(5);
-	free(phys);
-	return failures ? 1 : 0;
+	fake_phys_free(fp);
+	return ok_failures ? 1 : 0;
 }

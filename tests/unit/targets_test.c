@@ -25,23 +25,12 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include "fake_target.h"
+
 #define PS 4096
 #define NPFN 16
 
-static int failures;
 
-static void ok(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void ok(int cond, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	printf("%s - ", cond ? "ok" : "not ok");
-	vprintf(fmt, ap);
-	printf("\n");
-	va_end(ap);
-	if (!cond)
-		failures++;
-}
 
 /* ------------------------------------------------------------------ */
 /* Building a kdump-compressed image in memory */
@@ -798,5 +787,5 @@ int main(void)
 	unlink(epath);
 	rmdir(dir);
 	free(b.p);
-	return failures ? 1 : 0;
+	return ok_failures ? 1 : 0;
 }

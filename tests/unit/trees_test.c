@@ -21,35 +21,15 @@
 #include "targets/mem.h"
 #include "targets/target.h"
 
+#include "fake_target.h"
+
 #define DEFAULT_VMLINUX "/usr/lib/debug/boot/vmlinux-6.1.0-56-cloud-amd64"
 #define PHYS_SIZE (1u << 20)
 #define PO 0xffff888000000000ULL
 
-static int failures;
-static unsigned char *phys;
+static struct fake_phys *fp;
+static unsigned char *phys;      /* fp->mem */
 
-static void ok(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void ok(int cond, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	printf("%s - ", cond ? "ok" : "not ok");
-	vprintf(fmt, ap);
-	printf("\n");
-	va_end(ap);
-	if (!cond)
-		failures++;
-}
-
-static struct kdx_error *buf_read_phys(struct kdx_target *t, uint64_t pa, void *buf, size_t len)
-{
-	if (pa >= PHYS_SIZE || len > PHYS_SIZE - pa)
-		return kdx_error_fault(pa, "physical 0x%" PRIx64 " is not in the dump", pa);
-	memcpy(buf, phys + pa, len);
-	return NULL;
-}
-
-static const struct kdx_target_ops buf_ops = { .read_phys = buf_read_phys };
 
 static void put64(uint64_t va, uint64_t v) { memcpy(phys + (va - PO), &v, 8); }
 static void put8(uint64_t va, uint8_t v) { phys[va - PO] = v; }
@@ -285,7 +265,7 @@ static void test_maple(void)
 int main(void)
 {
 	const char *vmlinux = getenv("KDX_TEST_VMLINUX");
-	struct kdx_target t = { .ops = &buf_ops, .page_size = 4096, .max_phys = PHYS_SIZE };
+	struct kdx_target t = { .ops = &fake_phys_ops, .page_size = 4096, .max_phys = PHYS_SIZE };
 	struct kdx_mem *m;
 	struct kdx_error *err;
 
@@ -295,7 +275,9 @@ int main(void)
 		printf("ok - skipped: %s not installed\n", vmlinux);
 		return 0;
 	}
-	phys = calloc(1, PHYS_SIZE);
+	fp = fake_phys_new(PHYS_SIZE);
+	phys = fp ? fp->mem : NULL;
+	t.priv = fp;
 	if (!phys || (err = kdx_mem_create(&t, &m))) {
 		printf("not ok - setup\n");
 		return 1;
@@ -316,11 +298,11 @@ int main(void)
 	test_maple();
 	kdx_types_destroy(S.types);
 	kdx_mem_destroy(m);
-	free(phys);
+	fake_phys_free(fp);
 	if (cdir) {
 		char cmd[128];
 		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", cdir);
 		if (system(cmd)) { /* best effort */ }
 	}
-	return failures ? 1 : 0;
+	return ok_failures ? 1 : 0;
 }
