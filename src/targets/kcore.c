@@ -132,18 +132,16 @@ struct kdx_error *kdx_kcore_open(struct kdx_target *t, int fd)
 	if (pread(fd, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh) ||
 	    eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum == 0)
 		return kdx_error_create(KDX_ERR_FORMAT, "%s: bad ELF header", t->path);
-	size_t phsz = (size_t)eh.e_phnum * sizeof(Elf64_Phdr);
-	Elf64_Phdr *ph = malloc(phsz);
+	Elf64_Phdr *ph;
 	k->v = calloc(eh.e_phnum, sizeof(*k->v));
 	k->p = calloc(eh.e_phnum, sizeof(*k->p));
-	if (!ph || !k->v || !k->p) {
-		free(ph);
+	if (!k->v || !k->p)
 		return kdx_error_nomem();
-	}
-	if (pread(fd, ph, phsz, eh.e_phoff) != (ssize_t)phsz) {
-		free(ph);
+	int rc = kdx_elf_phdrs_read(fd, eh.e_phoff, eh.e_phnum, &ph);
+	if (rc == ENOMEM)
+		return kdx_error_nomem();
+	if (rc)
 		return kdx_error_create(KDX_ERR_FORMAT, "%s: cannot read program headers", t->path);
-	}
 	struct kdx_error *err = NULL;
 	for (unsigned i = 0; i < eh.e_phnum && !err; i++) {
 		if (ph[i].p_type == PT_LOAD) {
@@ -159,14 +157,7 @@ struct kdx_error *kdx_kcore_open(struct kdx_target *t, int fd)
 					t->max_phys = s.paddr + s.size;
 			}
 		} else if (ph[i].p_type == PT_NOTE && ph[i].p_filesz && ph[i].p_filesz < (16u << 20)) {
-			char *notes = malloc(ph[i].p_filesz);
-			if (!notes) {
-				err = kdx_error_nomem();
-				break;
-			}
-			if (pread(fd, notes, ph[i].p_filesz, ph[i].p_offset) == (ssize_t)ph[i].p_filesz)
-				err = kdx_notes_parse(t, notes, ph[i].p_filesz);
-			free(notes);
+			err = kdx_elf_notes_read(t, fd, &ph[i]);
 		}
 	}
 	free(ph);

@@ -124,15 +124,13 @@ static struct kdx_error *elf_scan(struct kdx_target *t, int fd, struct elf_priv 
 	}
 	if (eh.e_phentsize != sizeof(Elf64_Phdr) || phnum == 0)
 		return kdx_error_create(KDX_ERR_FORMAT, "%s: unsupported ELF program header table", t->path);
-	size_t phsz = phnum * sizeof(Elf64_Phdr);
-	Elf64_Phdr *ph = malloc(phsz);
-	if (!ph)
+	Elf64_Phdr *ph;
+	int rc = kdx_elf_phdrs_read(fd, eh.e_phoff, phnum, &ph);
+	if (rc == ENOMEM)
 		return kdx_error_nomem();
-	if (pread(fd, ph, phsz, eh.e_phoff) != (ssize_t)phsz) {
-		free(ph);
+	if (rc)
 		return kdx_error_create(KDX_ERR_FORMAT,
 			"%s is truncated: its ELF program headers lie beyond the end of the file", t->path);
-	}
 	struct kdx_error *err = NULL;
 	uint64_t fsize = st.st_size;
 	for (size_t i = 0; i < phnum && !err; i++) {
@@ -159,14 +157,7 @@ static struct kdx_error *elf_scan(struct kdx_target *t, int fd, struct elf_priv 
 		}
 		if (ph[i].p_filesz == 0 || ph[i].p_filesz > (64u << 20))
 			continue;
-		char *notes = malloc(ph[i].p_filesz);
-		if (!notes) {
-			err = kdx_error_nomem();
-			break;
-		}
-		if (pread(fd, notes, ph[i].p_filesz, ph[i].p_offset) == (ssize_t)ph[i].p_filesz)
-			err = kdx_notes_parse(t, notes, ph[i].p_filesz);
-		free(notes);
+		err = kdx_elf_notes_read(t, fd, &ph[i]);
 	}
 	free(ph);
 	return err;

@@ -5,6 +5,7 @@
 #ifndef KDX_TARGET_INTERNAL_H
 #define KDX_TARGET_INTERNAL_H
 
+#include <elf.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "targets/target.h"
@@ -69,6 +70,21 @@ struct kdx_error *kdx_diskdump_meta(struct kdx_target *t, struct kdx_vfile *vf);
  * parsed so far is kept).
  */
 struct kdx_error *kdx_notes_parse(struct kdx_target *t, const void *buf, size_t len);
+
+/*
+ * ELF cores (vmcore.elf, /proc/kcore): the NUM program headers at file
+ * offset OFF of FD into *PH (malloc'd, the caller frees it). Returns 0,
+ * ENOMEM, or EIO when the file does not hold them all (the caller words
+ * that error for its format).
+ */
+int kdx_elf_phdrs_read(int fd, uint64_t off, size_t num, Elf64_Phdr **ph);
+
+/*
+ * ELF cores: read the note segment PH (SIZE = p_filesz, checked by the
+ * caller) from FD and parse it into T with kdx_notes_parse. A short read
+ * parses nothing and is not an error.
+ */
+struct kdx_error *kdx_elf_notes_read(struct kdx_target *t, int fd, const Elf64_Phdr *ph);
 
 /* Ensure T->cpus has room for CPU index N (grows ncpus). */
 struct kdx_error *kdx_target_cpus_reserve(struct kdx_target *t, unsigned n);
