@@ -309,29 +309,21 @@ static struct kdx_error *build_hash(struct slab_state *st)
 	return NULL;
 }
 
-static struct kdx_error *slab_state_get(struct kdx_session *s, struct slab_state **ret)
+/* Fill the zeroed state OBJ: offsets, every cache on slab_caches, the hash. */
+static struct kdx_error *slab_state_load(struct kdx_session *s, void *obj)
 {
-	struct slab_state *st = kdx_kernel_slot(s, KDX_SLOT_SLAB);
+	struct slab_state *st = obj;
 	struct kdx_error *err;
 
-	if (st) {
-		*ret = st;
-		return NULL;
-	}
-	st = calloc(1, sizeof(*st));
-	if (!st)
-		return kdx_error_nomem();
 	if ((err = load_offsets(s, st)))
-		goto fail;
+		return err;
 	uint64_t head;
 	if ((err = kdx_kvar(s, "slab_caches", &head)))
-		goto fail;
+		return err;
 	struct load_ctx lc = { .st = st };
 	lc.buf = malloc(st->kc_read_len + 16);
-	if (!lc.buf) {
-		err = kdx_error_nomem();
-		goto fail;
-	}
+	if (!lc.buf)
+		return kdx_error_nomem();
 	struct kdx_list_walk w = {
 		.kind = KDX_LIST_HEAD, .start = head, .head_is_standalone = 1,
 		.link_offset = st->kc_list.off, .check_links = 1,
@@ -342,19 +334,15 @@ static struct kdx_error *slab_state_get(struct kdx_session *s, struct slab_state
 		kdx_error_destroy(err);
 		err = lc.err;
 	}
-	if (err) {
-		err = kdx_error_prefix(err, "slab_caches");
-		goto fail;
-	}
-	if ((err = build_hash(st)))
-		goto fail;
-	if ((err = kdx_kernel_set_slot(s, KDX_SLOT_SLAB, st, slab_state_destroy)))
-		goto fail;
-	*ret = st;
-	return NULL;
-fail:
-	slab_state_destroy(st);
-	return err;
+	if (err)
+		return kdx_error_prefix(err, "slab_caches");
+	return build_hash(st);
+}
+
+static struct kdx_error *slab_state_get(struct kdx_session *s, struct slab_state **ret)
+{
+	return kdx_kernel_cached(s, KDX_SLOT_SLAB, sizeof(**ret), slab_state_load,
+				 slab_state_destroy, (void **)ret);
 }
 
 struct kdx_error *kdx_slab_caches(struct kdx_session *s, const struct kdx_slab_cache **caches,
