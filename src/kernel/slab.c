@@ -752,18 +752,28 @@ static struct kdx_error *slab_of(struct kdx_session *s, struct slab_state *st, u
 	return NULL;
 }
 
+/* slab_of() with the session's slab state, returned in *STP. */
+static struct kdx_error *slab_of_addr(struct kdx_session *s, uint64_t addr, struct slab_state **stp,
+				      uint64_t *slabp, struct slab_hdr *h,
+				      const struct kdx_slab_cache **cp)
+{
+	struct kdx_error *err = slab_state_get(s, stp);
+
+	if (err)
+		return err;
+	return slab_of(s, *stp, addr, slabp, h, cp);
+}
+
 struct kdx_error *kdx_slab_lookup(struct kdx_session *s, uint64_t addr, const char **cache_name,
 				  uint64_t *obj_start, uint64_t *obj_size)
 {
 	struct slab_state *st;
-	struct kdx_error *err = slab_state_get(s, &st);
 	struct slab_hdr h;
 	const struct kdx_slab_cache *c;
 	uint64_t slab;
+	struct kdx_error *err = slab_of_addr(s, addr, &st, &slab, &h, &c);
 
 	if (err)
-		return err;
-	if ((err = slab_of(s, st, addr, &slab, &h, &c)))
 		return err;
 	uint64_t base = slab_base_of(st, slab) + c->red_left_pad;
 	if (addr < base || !c->size)
@@ -812,14 +822,12 @@ static struct kdx_error *free_map(struct kdx_session *s, struct slab_state *st,
 struct kdx_error *kdx_slab_object(struct kdx_session *s, uint64_t addr, struct kdx_slab_object *o)
 {
 	struct slab_state *st;
-	struct kdx_error *err = slab_state_get(s, &st);
 	struct slab_hdr h;
 	const struct kdx_slab_cache *c;
 	uint64_t slab;
+	struct kdx_error *err = slab_of_addr(s, addr, &st, &slab, &h, &c);
 
 	if (err)
-		return err;
-	if ((err = slab_of(s, st, addr, &slab, &h, &c)))
 		return err;
 	memset(o, 0, sizeof(*o));
 	o->cache = c;
