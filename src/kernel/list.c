@@ -129,6 +129,31 @@ static int loop_check_step(struct loop_check *lc, uint64_t a)
 	return 1;
 }
 
+/*
+ * The checks every walker makes before entry N+1 at NODE, in this order:
+ * the entry cap, ^C, the loop check. Returns 0 to go on, 1 when NODE was
+ * seen before (the caller words the loop error), -1 to stop with *ERRP,
+ * which is NULL at the cap (a normal end).
+ */
+static int walk_step(struct kdx_session *s, const struct kdx_list_walk *w,
+		     struct loop_check *seen, uint64_t node, uint64_t n, struct kdx_error **errp)
+{
+	*errp = NULL;
+	if (w->max_entries && n >= w->max_entries)
+		return -1;
+	if (kdx_interrupted(s)) {
+		*errp = kdx_error_create(KDX_ERR_INTERRUPTED, "list: interrupted after %llu entries",
+					 (unsigned long long)n);
+		return -1;
+	}
+	int ins = loop_check_step(seen, node);
+	if (ins < 0) {
+		*errp = kdx_error_nomem();
+		return -1;
+	}
+	return ins == 0;
+}
+
 static struct kdx_error *walk_list_head(struct kdx_session *s, const struct kdx_list_walk *w,
 					kdx_list_fn fn, void *arg, uint64_t *count,
 					struct loop_check *seen)
@@ -155,19 +180,10 @@ static struct kdx_error *walk_list_head(struct kdx_session *s, const struct kdx_
 		if (next == 0 || next == head || (w->end && (next == w->end ||
 							      next - w->link_offset == w->end)))
 			break;
-		if (w->max_entries && n >= w->max_entries)
-			break;
-		if (kdx_interrupted(s)) {
-			err = kdx_error_create(KDX_ERR_INTERRUPTED, "list: interrupted after %llu entries",
-					       (unsigned long long)n);
+		int step = walk_step(s, w, seen, next, n, &err);
+		if (step < 0)
 			goto fail;
-		}
-		int ins = loop_check_step(seen, next);
-		if (ins < 0) {
-			err = kdx_error_nomem();
-			goto fail;
-		}
-		if (ins == 0) {
+		if (step > 0) {
 			err = kdx_error_create(KDX_ERR_INVALID,
 				"list: duplicate list entry: %llx (the list loops back after %llu entries; %llx links to it)",
 				(unsigned long long)(next - w->link_offset), (unsigned long long)n,
@@ -228,17 +244,11 @@ static struct kdx_error *walk_hlist(struct kdx_session *s, const struct kdx_list
 	while (node) {
 		if (w->end && (node == w->end || node - w->link_offset == w->end))
 			break;
-		if (w->max_entries && n >= w->max_entries)
-			break;
-		if (kdx_interrupted(s)) {
-			err = kdx_error_create(KDX_ERR_INTERRUPTED, "list: interrupted after %llu entries",
-					       (unsigned long long)n);
+		int step = walk_step(s, w, seen, node, n, &err);
+		if (step < 0)
 			goto fail;
-		}
-		int ins = loop_check_step(seen, node);
-		if (ins <= 0) {
-			err = ins < 0 ? kdx_error_nomem() :
-				kdx_error_create(KDX_ERR_INVALID,
+		if (step > 0) {
+			err = kdx_error_create(KDX_ERR_INVALID,
 					"list: duplicate list entry: %llx (the hlist loops back after %llu entries)",
 					(unsigned long long)(node - w->link_offset), (unsigned long long)n);
 			goto fail;
@@ -279,17 +289,11 @@ static struct kdx_error *walk_single(struct kdx_session *s, const struct kdx_lis
 	while (entry) {
 		if (w->end && entry == w->end)
 			break;
-		if (w->max_entries && n >= w->max_entries)
-			break;
-		if (kdx_interrupted(s)) {
-			err = kdx_error_create(KDX_ERR_INTERRUPTED, "list: interrupted after %llu entries",
-					       (unsigned long long)n);
+		int step = walk_step(s, w, seen, entry, n, &err);
+		if (step < 0)
 			goto fail;
-		}
-		int ins = loop_check_step(seen, entry);
-		if (ins <= 0) {
-			err = ins < 0 ? kdx_error_nomem() :
-				kdx_error_create(KDX_ERR_INVALID,
+		if (step > 0) {
+			err = kdx_error_create(KDX_ERR_INVALID,
 					"list: duplicate list entry: %llx (the list loops back after %llu entries)",
 					(unsigned long long)entry, (unsigned long long)n);
 			goto fail;
