@@ -19,18 +19,31 @@ static uint64_t attr_udata(Dwarf_Die *die, int name, uint64_t dflt)
 	return w;
 }
 
+/*
+ * The CU of debug source I (0: vmlinux, KASLR-relocated; others: modules,
+ * by their address range) that covers ADDR, and ADDR as that source's
+ * DWARF sees it in *A. 0 if source I does not cover ADDR.
+ */
+static int src_cu_of(struct kdx_types *types, size_t i, uint64_t addr, uint64_t kaslr,
+		     uint64_t *a, Dwarf_Die *cu)
+{
+	struct kdx_dwsrc *src = types->srcs[i];
+
+	*a = addr;
+	if (i == 0)
+		*a -= kaslr;
+	else if (addr < src->lo || addr >= src->hi)
+		return 0;
+	return kdx_dwsrc_addrdie(src, *a, cu) != NULL;
+}
+
 struct kdx_error *kdx_types_addr_to_line(struct kdx_types *types, uint64_t addr, uint64_t kaslr,
 					 const char **file, int *line)
 {
 	for (size_t i = 0; i < types->nsrcs; i++) {
-		struct kdx_dwsrc *src = types->srcs[i];
-		uint64_t a = addr;
-		if (i == 0)
-			a -= kaslr;
-		else if (addr < src->lo || addr >= src->hi)
-			continue;
+		uint64_t a;
 		Dwarf_Die cu;
-		if (!kdx_dwsrc_addrdie(src, a, &cu))
+		if (!src_cu_of(types, i, addr, kaslr, &a, &cu))
 			continue;
 		Dwarf_Line *l = dwarf_getsrc_die(&cu, a);
 		if (!l)
@@ -68,14 +81,9 @@ struct kdx_error *kdx_types_inline_frames(struct kdx_types *types, uint64_t addr
 {
 	*nret = 0;
 	for (size_t i = 0; i < types->nsrcs; i++) {
-		struct kdx_dwsrc *src = types->srcs[i];
-		uint64_t a = addr;
-		if (i == 0)
-			a -= kaslr;
-		else if (addr < src->lo || addr >= src->hi)
-			continue;
+		uint64_t a;
 		Dwarf_Die cu;
-		if (!kdx_dwsrc_addrdie(src, a, &cu))
+		if (!src_cu_of(types, i, addr, kaslr, &a, &cu))
 			continue;
 		/* dwarf_getscopes gives the innermost DIE at A, but above an
 		 * inlined instance it continues with the abstract definition's
