@@ -10,15 +10,6 @@
 #include <inttypes.h>
 #include <stdlib.h>
 
-static uint64_t attr_udata(Dwarf_Die *die, int name, uint64_t dflt)
-{
-	Dwarf_Attribute attr;
-	Dwarf_Word w;
-	if (!dwarf_attr_integrate(die, name, &attr) || dwarf_formudata(&attr, &w) != 0)
-		return dflt;
-	return w;
-}
-
 /*
  * The CU of debug source I (0: vmlinux, KASLR-relocated; others: modules,
  * by their address range) that covers ADDR, and ADDR as that source's
@@ -119,8 +110,8 @@ struct kdx_error *kdx_types_inline_frames(struct kdx_types *types, uint64_t addr
 			if (tag == DW_TAG_subprogram)
 				break;
 			/* the next (outer) function's location is this call site */
-			file = cu_file(&cu, attr_udata(&scopes[j], DW_AT_call_file, (uint64_t)-1));
-			line = (int)attr_udata(&scopes[j], DW_AT_call_line, 0);
+			file = cu_file(&cu, kdx_die_udata(&scopes[j], DW_AT_call_file, (uint64_t)-1));
+			line = (int)kdx_die_udata(&scopes[j], DW_AT_call_line, 0);
 		}
 		free(scopes);
 		if (!n)

@@ -169,7 +169,7 @@ static struct kdx_type *type_attr(struct kdx_types *types, struct kdx_dwsrc *src
 	return kdx_types_from_die(types, src, &tdie);
 }
 
-static uint64_t attr_udata(Dwarf_Die *die, int name, uint64_t dflt)
+uint64_t kdx_die_udata(Dwarf_Die *die, int name, uint64_t dflt)
 {
 	Dwarf_Attribute attr;
 	Dwarf_Word w;
@@ -273,7 +273,7 @@ static void build_array(struct kdx_types *types, struct kdx_dwsrc *src, struct k
 			if (dwarf_attr(&child, DW_AT_count, &attr) && dwarf_formudata(&attr, &w) == 0)
 				dims[nd] = w;
 			else if (dwarf_attr(&child, DW_AT_upper_bound, &attr) && dwarf_formudata(&attr, &w) == 0)
-				dims[nd] = w + 1 - attr_udata(&child, DW_AT_lower_bound, 0);
+				dims[nd] = w + 1 - kdx_die_udata(&child, DW_AT_lower_bound, 0);
 			else {
 				dims[nd] = 0;
 				known[nd] = 0;
@@ -384,7 +384,7 @@ struct kdx_type *kdx_types_from_die(struct kdx_types *types, struct kdx_dwsrc *s
 		if (!k)
 			return void_type(types);
 		k->t.name = name;
-		k->t.size = attr_udata(die, DW_AT_byte_size, 0);
+		k->t.size = kdx_die_udata(die, DW_AT_byte_size, 0);
 		k->t.incomplete = dwarf_hasattr(die, DW_AT_declaration);
 		kdx_hashmap_put(&types->by_die, key, &k->t);
 		if (tag == DW_TAG_enumeration_type)
@@ -403,7 +403,7 @@ struct kdx_type *kdx_types_from_die(struct kdx_types *types, struct kdx_dwsrc *s
 	enum kdx_type_kind kind;
 	switch (tag) {
 	case DW_TAG_base_type: {
-		uint64_t enc = attr_udata(die, DW_AT_encoding, 0);
+		uint64_t enc = kdx_die_udata(die, DW_AT_encoding, 0);
 		kind = (enc == DW_ATE_float || enc == DW_ATE_complex_float) ? KDX_TYPE_FLOAT : KDX_TYPE_INT;
 		break;
 	}
@@ -436,16 +436,16 @@ struct kdx_type *kdx_types_from_die(struct kdx_types *types, struct kdx_dwsrc *s
 	switch (kind) {
 	case KDX_TYPE_INT:
 	case KDX_TYPE_FLOAT: {
-		uint64_t enc = attr_udata(die, DW_AT_encoding, 0);
+		uint64_t enc = kdx_die_udata(die, DW_AT_encoding, 0);
 		k->t.name = name;
-		k->t.size = attr_udata(die, DW_AT_byte_size, 0);
+		k->t.size = kdx_die_udata(die, DW_AT_byte_size, 0);
 		k->t.is_signed = enc == DW_ATE_signed || enc == DW_ATE_signed_char || enc == DW_ATE_float;
 		k->t.is_bool = enc == DW_ATE_boolean;
 		k->t.is_char = enc == DW_ATE_signed_char || enc == DW_ATE_unsigned_char;
 		break;
 	}
 	case KDX_TYPE_POINTER:
-		k->t.size = attr_udata(die, DW_AT_byte_size, 8);
+		k->t.size = kdx_die_udata(die, DW_AT_byte_size, 8);
 		k->t.target = type_attr(types, src, die);
 		break;
 	case KDX_TYPE_TYPEDEF:
@@ -520,7 +520,7 @@ static struct kdx_error *load_members(struct kdx_types *types, struct ktype *k)
 			struct kdx_member *m = &members[i++];
 			m->name = dwarf_diename(&child);
 			m->type = type_attr(types, k->src, &child);
-			m->bit_size = (uint32_t)attr_udata(&child, DW_AT_bit_size, 0);
+			m->bit_size = (uint32_t)kdx_die_udata(&child, DW_AT_bit_size, 0);
 			int ok;
 			uint64_t byte_off = member_location(&child, &ok);
 			Dwarf_Attribute attr;
@@ -532,7 +532,7 @@ static struct kdx_error *load_members(struct kdx_types *types, struct ktype *k)
 				   dwarf_formudata(&attr, &w) == 0) {
 				/* DWARF 2-4, counted from the MSB of the storage unit
 				 * (little endian here). */
-				uint64_t storage = attr_udata(&child, DW_AT_byte_size, m->type->size);
+				uint64_t storage = kdx_die_udata(&child, DW_AT_byte_size, m->type->size);
 				m->bit_offset = byte_off * 8 + storage * 8 - w - m->bit_size;
 			} else {
 				m->bit_offset = byte_off * 8;

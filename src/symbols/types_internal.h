@@ -109,6 +109,9 @@ int kdx_hashmap_put(struct kdx_hashmap *m, uint64_t key, void *val);
 void kdx_hashmap_free(struct kdx_hashmap *m);
 
 struct kdx_type *kdx_types_from_die(struct kdx_types *types, struct kdx_dwsrc *src, Dwarf_Die *die);
+/* Unsigned attribute NAME of DIE (through DW_AT_abstract_origin /
+ * specification), or DFLT when it is missing or not a constant. */
+uint64_t kdx_die_udata(Dwarf_Die *die, int name, uint64_t dflt);
 struct kdx_error *kdx_types_add_src(struct kdx_types *types, struct kdx_dwsrc *src);
 void kdx_dwsrc_free(struct kdx_dwsrc *src);
 
