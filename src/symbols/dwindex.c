@@ -319,11 +319,8 @@ static void resolve_declarations(struct raw_entry *all, size_t n, Elf *elf)
 	}
 	if (!elf)
 		return;
-	Elf_Scn *scn = NULL;
 	GElf_Shdr shdr;
-	while ((scn = elf_nextscn(elf, scn)))
-		if (gelf_getshdr(scn, &shdr) && shdr.sh_type == SHT_SYMTAB)
-			break;
+	Elf_Scn *scn = kdx_elf_symtab_scn(elf, &shdr);
 	Elf_Data *data = scn ? elf_getdata(scn, NULL) : NULL;
 	if (!data || !shdr.sh_entsize)
 		return;

@@ -3,6 +3,7 @@
  */
 #include "symbols/kernel_image.h"
 #include "symbols/symbols.h"
+#include "symbols/symtab_internal.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -50,13 +51,9 @@ void kdx_build_id_hex(const uint8_t *id, size_t len, char *out)
 /* Find symbols NAMES[i] in ELF's .symtab; fills SYMS[i] (st_shndx 0 if absent). */
 static void find_elf_symbols(Elf *elf, const char *const *names, GElf_Sym *syms, size_t n)
 {
-	Elf_Scn *scn = NULL;
 	GElf_Shdr shdr;
 	memset(syms, 0, n * sizeof(*syms));
-	while ((scn = elf_nextscn(elf, scn))) {
-		if (gelf_getshdr(scn, &shdr) && shdr.sh_type == SHT_SYMTAB)
-			break;
-	}
+	Elf_Scn *scn = kdx_elf_symtab_scn(elf, &shdr);
 	if (!scn)
 		return;
 	Elf_Data *data = elf_getdata(scn, NULL);

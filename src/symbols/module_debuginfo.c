@@ -270,11 +270,8 @@ struct kdx_error *kdx_module_elf_symbols(const char *path, const char *const *se
 	}
 	/* Re-read the raw table for st_shndx: kdx_elf_read_symbols keeps only
 	 * what kdx_symbol has, so walk .symtab here. */
-	Elf_Scn *scn = NULL;
 	GElf_Shdr sh;
-	while ((scn = elf_nextscn(elf, scn)))
-		if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_SYMTAB)
-			break;
+	Elf_Scn *scn = kdx_elf_symtab_scn(elf, &sh);
 	if (!scn) {
 		err = kdx_error_create(KDX_ERR_FORMAT, "%s has no symbol table", path);
 		goto out;

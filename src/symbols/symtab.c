@@ -290,13 +290,20 @@ static void symset_kallsyms_sizes(struct symset *set)
  * pages (2.8 MB for vmlinux) rather than keep them resident for the
  * session. libelf's mapping is read-only and private, so they are read
  * again from the file if anything looks at them later. */
-static void drop_mapped_symtab(Elf *elf)
+Elf_Scn *kdx_elf_symtab_scn(Elf *elf, GElf_Shdr *shdr)
 {
 	Elf_Scn *scn = NULL;
-	GElf_Shdr shdr;
+
 	while ((scn = elf_nextscn(elf, scn)))
-		if (gelf_getshdr(scn, &shdr) && shdr.sh_type == SHT_SYMTAB)
-			break;
+		if (gelf_getshdr(scn, shdr) && shdr->sh_type == SHT_SYMTAB)
+			return scn;
+	return NULL;
+}
+
+static void drop_mapped_symtab(Elf *elf)
+{
+	GElf_Shdr shdr;
+	Elf_Scn *scn = kdx_elf_symtab_scn(elf, &shdr);
 	Elf_Data *data = scn ? elf_getdata(scn, NULL) : NULL;
 	size_t rawsize;
 	const char *raw = elf_rawfile(elf, &rawsize);
@@ -312,17 +319,13 @@ static void drop_mapped_symtab(Elf *elf)
 struct kdx_error *kdx_elf_read_symbols(Elf *elf, int keep_strings, struct kdx_symbol **ret,
 				       size_t *nret, char **strings_ret)
 {
-	Elf_Scn *scn = NULL;
 	GElf_Shdr shdr;
 
 	*ret = NULL;
 	*nret = 0;
 	if (strings_ret)
 		*strings_ret = NULL;
-	while ((scn = elf_nextscn(elf, scn))) {
-		if (gelf_getshdr(scn, &shdr) && shdr.sh_type == SHT_SYMTAB)
-			break;
-	}
+	Elf_Scn *scn = kdx_elf_symtab_scn(elf, &shdr);
 	if (!scn)
 		return kdx_error_create(KDX_ERR_FORMAT, "no .symtab section (is this a stripped image?)");
 	Elf_Data *data = elf_getdata(scn, NULL);

@@ -19,6 +19,10 @@ uint64_t kdx_str_hash_u64(const char *s);
  * read-only, a/A absolute, w/W/V weak, U undefined... (upper case global). */
 char kdx_elf_nm_letter(Elf *elf, const GElf_Sym *sym);
 
+/* ELF's symbol table section (the first SHT_SYMTAB) with its header in
+ * *SHDR, or NULL if it has none (*SHDR is then meaningless). */
+Elf_Scn *kdx_elf_symtab_scn(Elf *elf, GElf_Shdr *shdr);
+
 /* Read ELF's .symtab (junk filtered, nm letters, unrelocated st_value).
  * With KEEP_STRINGS the names point into ELF's string table (the ELF handle
  * must outlive them); otherwise they point into *STRINGS_RET (malloc'd). */
