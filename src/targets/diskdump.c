@@ -92,20 +92,6 @@ struct dd_header {
 	unsigned char sub[SH_SIZE];
 };
 
-static uint64_t le64(const unsigned char *p)
-{
-	uint64_t v;
-	memcpy(&v, p, 8);
-	return v;
-}
-
-static uint32_t le32(const unsigned char *p)
-{
-	uint32_t v;
-	memcpy(&v, p, 4);
-	return v;
-}
-
 static struct kdx_error *read_header(struct kdx_vfile *vf, struct dd_header *h)
 {
 	unsigned char b[DH_SIZE];
@@ -119,15 +105,15 @@ static struct kdx_error *read_header(struct kdx_vfile *vf, struct dd_header *h)
 	if (machine[0] && strncmp(machine, "x86_64", 65) != 0)
 		return kdx_error_create(KDX_ERR_FORMAT, "%s is a dump of a %.64s machine:"
 					" kdx reads x86_64 dumps only", vf->path, machine);
-	h->version = (int32_t)le32(b + DH_VERSION);
-	h->block_size = le32(b + DH_BLOCK_SIZE);
-	h->sub_hdr_size = le32(b + DH_SUB_HDR_SIZE);
-	h->bitmap_blocks = le32(b + DH_BITMAP_BLOCKS);
-	h->max_mapnr = le32(b + DH_MAX_MAPNR);
-	h->current_cpu = le32(b + DH_CURRENT_CPU);
-	h->nr_cpus = (int32_t)le32(b + DH_NR_CPUS);
-	h->status = le32(b + DH_STATUS);
-	h->timestamp = (int64_t)le64(b + DH_TIMESTAMP);
+	h->version = (int32_t)kdx_le32(b + DH_VERSION);
+	h->block_size = kdx_le32(b + DH_BLOCK_SIZE);
+	h->sub_hdr_size = kdx_le32(b + DH_SUB_HDR_SIZE);
+	h->bitmap_blocks = kdx_le32(b + DH_BITMAP_BLOCKS);
+	h->max_mapnr = kdx_le32(b + DH_MAX_MAPNR);
+	h->current_cpu = kdx_le32(b + DH_CURRENT_CPU);
+	h->nr_cpus = (int32_t)kdx_le32(b + DH_NR_CPUS);
+	h->status = kdx_le32(b + DH_STATUS);
+	h->timestamp = (int64_t)kdx_le64(b + DH_TIMESTAMP);
 	if (h->block_size < 512 || h->block_size > (1u << 20) ||
 	    (h->block_size & (h->block_size - 1)))
 		return kdx_error_create(KDX_ERR_FORMAT, "%s: bad kdump block size %" PRIu32,
@@ -138,8 +124,8 @@ static struct kdx_error *read_header(struct kdx_vfile *vf, struct dd_header *h)
 		if (err)
 			return kdx_error_prefix(err, "%s: reading the kdump sub-header", vf->path);
 	}
-	if (h->version >= 6 && le64(h->sub + SH_MAX_MAPNR_64))
-		h->max_mapnr = le64(h->sub + SH_MAX_MAPNR_64);
+	if (h->version >= 6 && kdx_le64(h->sub + SH_MAX_MAPNR_64))
+		h->max_mapnr = kdx_le64(h->sub + SH_MAX_MAPNR_64);
 	return NULL;
 }
 
@@ -171,12 +157,12 @@ static struct kdx_error *meta_from_header(struct kdx_target *t, struct kdx_vfile
 	t->max_phys = h->max_mapnr * h->block_size;
 	t->crash_time = h->timestamp;
 	if (h->sub_hdr_size > 0)
-		t->dump_level = (int)le32(h->sub + SH_DUMP_LEVEL);
+		t->dump_level = (int)kdx_le32(h->sub + SH_DUMP_LEVEL);
 	/* Writers that do not know the CPU leave 0; trust only other values. */
 	if (h->current_cpu != 0 && (int32_t)h->current_cpu < h->nr_cpus)
 		t->panic_cpu = (int)h->current_cpu;
 
-	uint64_t note_off = le64(h->sub + SH_OFF_NOTE), note_size = le64(h->sub + SH_SIZE_NOTE);
+	uint64_t note_off = kdx_le64(h->sub + SH_OFF_NOTE), note_size = kdx_le64(h->sub + SH_SIZE_NOTE);
 	if (h->version >= 4 && note_off && note_size) {
 		char *notes;
 		err = read_blob(vf, note_off, note_size, "ELF notes", &notes);
@@ -187,7 +173,7 @@ static struct kdx_error *meta_from_header(struct kdx_target *t, struct kdx_vfile
 		if (err)
 			return err;
 	}
-	uint64_t vi_off = le64(h->sub + SH_OFF_VMCOREINFO), vi_size = le64(h->sub + SH_SIZE_VMCOREINFO);
+	uint64_t vi_off = kdx_le64(h->sub + SH_OFF_VMCOREINFO), vi_size = kdx_le64(h->sub + SH_SIZE_VMCOREINFO);
 	if (!t->vmcoreinfo && h->version >= 3 && vi_off && vi_size) {
 		char *vi;
 		err = read_blob(vf, vi_off, vi_size, "VMCOREINFO", &vi);
@@ -226,7 +212,7 @@ static struct kdx_error *check_descriptors(struct kdx_vfile *vf, uint64_t desc_o
 	if (err)
 		return kdx_error_prefix(err, "%s: reading the last page descriptors", vf->path);
 	for (uint64_t i = 0; i < n; i++) {
-		uint64_t e = le64(pd + i * PD_SIZE) + le32(pd + i * PD_SIZE + 8);
+		uint64_t e = kdx_le64(pd + i * PD_SIZE) + kdx_le32(pd + i * PD_SIZE + 8);
 		if (e > end)
 			end = e;
 	}
@@ -354,8 +340,8 @@ static struct kdx_error *dd_fill_page(void *arg, uint64_t pfn, void *buf)
 	}
 	if (err)
 		return kdx_error_prefix(err, "page descriptor of physical 0x%" PRIx64, paddr);
-	uint64_t off = le64(pd);
-	uint32_t size = le32(pd + 8), flags = le32(pd + 12);
+	uint64_t off = kdx_le64(pd);
+	uint32_t size = kdx_le32(pd + 8), flags = kdx_le32(pd + 12);
 	if (d->incomplete && size == 0)
 		return kdx_error_fault(paddr, "page at physical 0x%" PRIx64
 				       " is not in the dump (the dump is incomplete)", paddr);

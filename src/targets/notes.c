@@ -30,20 +30,6 @@
 #define QEMU_KGSBASE_OFF   432
 #define QEMU_STATE_MIN     432    /* without kernel_gs_base (version 1 has it) */
 
-static uint64_t get64(const unsigned char *p)
-{
-	uint64_t v;
-	memcpy(&v, p, 8);
-	return v;
-}
-
-static uint32_t get32(const unsigned char *p)
-{
-	uint32_t v;
-	memcpy(&v, p, 4);
-	return v;
-}
-
 static int is_kernel_addr(uint64_t a)
 {
 	return a >= 0xff00000000000000ULL;
@@ -75,9 +61,9 @@ static struct kdx_error *note_prstatus(struct kdx_target *t, const unsigned char
 		return err;
 	struct kdx_cpu_regs *c = &t->cpus[cpu];
 	c->valid = 1;
-	c->pid = (int)get32(d + PRSTATUS_PID_OFF);
+	c->pid = (int)kdx_le32(d + PRSTATUS_PID_OFF);
 	for (int i = 0; i < PRSTATUS_NREG; i++)
-		c->r[i] = get64(d + PRSTATUS_REG_OFF + 8 * i);
+		c->r[i] = kdx_le64(d + PRSTATUS_REG_OFF + 8 * i);
 	if (c->has_sregs) {
 		c->r[KDX_REG_CR3] = c->cr[3];
 		if (!c->percpu_base && is_kernel_addr(c->r[KDX_REG_GS_BASE]))
@@ -111,19 +97,19 @@ static struct kdx_error *note_qemu(struct kdx_target *t, const unsigned char *d,
 		/* No PRSTATUS (yet) for this CPU: take the registers from here.
 		 * A later PRSTATUS note overrides them. */
 		for (int i = 0; i < 18; i++)
-			c->r[gpr[i]] = get64(d + QEMU_GPR_OFF + 8 * i);
+			c->r[gpr[i]] = kdx_le64(d + QEMU_GPR_OFF + 8 * i);
 		for (int i = 0; i < 6; i++)
-			c->r[seg[i]] = get32(d + QEMU_SEG_OFF + QEMU_SEG_SIZE * i);
-		c->r[KDX_REG_FS_BASE] = get64(d + QEMU_SEG_OFF + QEMU_SEG_SIZE * 3 + QEMU_SEG_BASE);
-		c->r[KDX_REG_GS_BASE] = get64(d + QEMU_SEG_OFF + QEMU_SEG_SIZE * 4 + QEMU_SEG_BASE);
+			c->r[seg[i]] = kdx_le32(d + QEMU_SEG_OFF + QEMU_SEG_SIZE * i);
+		c->r[KDX_REG_FS_BASE] = kdx_le64(d + QEMU_SEG_OFF + QEMU_SEG_SIZE * 3 + QEMU_SEG_BASE);
+		c->r[KDX_REG_GS_BASE] = kdx_le64(d + QEMU_SEG_OFF + QEMU_SEG_SIZE * 4 + QEMU_SEG_BASE);
 	}
 	c->has_sregs = 1;
 	for (int i = 0; i < 5; i++)
-		c->cr[i] = get64(d + QEMU_CR_OFF + 8 * i);
-	c->kernel_gs_base = n >= QEMU_KGSBASE_OFF + 8 ? get64(d + QEMU_KGSBASE_OFF) : 0;
+		c->cr[i] = kdx_le64(d + QEMU_CR_OFF + 8 * i);
+	c->kernel_gs_base = n >= QEMU_KGSBASE_OFF + 8 ? kdx_le64(d + QEMU_KGSBASE_OFF) : 0;
 	c->has_cr3 = 1;
 	c->r[KDX_REG_CR3] = c->cr[3];
-	uint64_t gs = get64(d + QEMU_SEG_OFF + QEMU_SEG_SIZE * 4 + QEMU_SEG_BASE);
+	uint64_t gs = kdx_le64(d + QEMU_SEG_OFF + QEMU_SEG_SIZE * 4 + QEMU_SEG_BASE);
 	if (is_kernel_addr(gs))
 		c->percpu_base = gs;
 	else if (is_kernel_addr(c->kernel_gs_base))

@@ -8,6 +8,7 @@
 #include <elf.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include "targets/target.h"
 
 /* Per-format openers. FD is an open descriptor of PATH (ownership passes to
@@ -70,6 +71,22 @@ struct kdx_error *kdx_diskdump_meta(struct kdx_target *t, struct kdx_vfile *vf);
  * parsed so far is kept).
  */
 struct kdx_error *kdx_notes_parse(struct kdx_target *t, const void *buf, size_t len);
+
+/* A 64- or 32-bit little-endian value at P (any alignment) of a dump's
+ * header or notes. kdx reads x86_64 dumps on a little-endian host. */
+static inline uint64_t kdx_le64(const unsigned char *p)
+{
+	uint64_t v;
+	memcpy(&v, p, 8);
+	return v;
+}
+
+static inline uint32_t kdx_le32(const unsigned char *p)
+{
+	uint32_t v;
+	memcpy(&v, p, 4);
+	return v;
+}
 
 /*
  * ELF cores (vmcore.elf, /proc/kcore): the NUM program headers at file
