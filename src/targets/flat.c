@@ -105,14 +105,8 @@ struct flat_vfile {
 /* Last piece starting at or before OFF, or -1. */
 static ssize_t flat_find(const struct flat_vfile *v, uint64_t off)
 {
-	size_t lo = 0, hi = v->npieces;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (v->pieces[mid].off <= off)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	size_t lo = kdx_upper_bound(v->pieces, v->npieces, sizeof(*v->pieces),
+				    offsetof(struct flat_piece, off), off);
 	return (ssize_t)lo - 1;
 }
 

@@ -44,15 +44,8 @@ static int cmp_paddr(const void *a, const void *b)
 /* Segment of S (sorted by KEY) containing ADDR, or NULL. */
 static const struct kcore_seg *seg_find(const struct kcore_seg *s, size_t n, uint64_t addr, int phys)
 {
-	size_t lo = 0, hi = n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		uint64_t a = phys ? s[mid].paddr : s[mid].vaddr;
-		if (a <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	size_t lo = kdx_upper_bound(s, n, sizeof(*s), phys ? offsetof(struct kcore_seg, paddr) :
+				    offsetof(struct kcore_seg, vaddr), addr);
 	if (lo == 0)
 		return NULL;
 	const struct kcore_seg *g = &s[lo - 1];

@@ -175,14 +175,8 @@ static int seg_cmp(const void *a, const void *b)
 /* Segment containing PADDR, or NULL. */
 static const struct elf_seg *elf_find(const struct elf_priv *ep, uint64_t paddr)
 {
-	size_t lo = 0, hi = ep->nseg;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (ep->seg[mid].paddr <= paddr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	size_t lo = kdx_upper_bound(ep->seg, ep->nseg, sizeof(*ep->seg),
+				    offsetof(struct elf_seg, paddr), paddr);
 	/* Segments may overlap (a /proc/vmcore copy has the kernel text both
 	 * in its own segment and inside a RAM one): look further back. */
 	for (size_t i = lo; i-- > 0;) {

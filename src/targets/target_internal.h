@@ -89,6 +89,28 @@ static inline uint32_t kdx_le32(const unsigned char *p)
 }
 
 /*
+ * In the array BASE of N elements of STRIDE bytes, sorted by the uint64_t
+ * key at KEY_OFF in each: how many elements have a key <= KEY (so the last
+ * one starting at or below KEY is that count - 1).
+ */
+static inline size_t kdx_upper_bound(const void *base, size_t n, size_t stride, size_t key_off,
+				     uint64_t key)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		uint64_t k;
+		memcpy(&k, (const unsigned char *)base + mid * stride + key_off, sizeof(k));
+		if (k <= key)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/*
  * ELF cores (vmcore.elf, /proc/kcore): the NUM program headers at file
  * offset OFF of FD into *PH (malloc'd, the caller frees it). Returns 0,
  * ENOMEM, or EIO when the file does not hold them all (the caller words
