@@ -21,20 +21,23 @@ MODS="mod -s kdx_fixture $FIXDIR/kdx_fixture.ko"
 ITEM=kdx_fixture_item
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
-
-if [ -z "$(fx list_head)" ]; then
-	skip "memory $T" "no fixture module facts in gt.txt"
-	# user memory of the fixture's kdx_threads process (a page it filled);
+# user memory of the fixture's kdx_threads process (a page it filled);
 # kexec (makedumpfile -d 31) dumps leave user pages out
-tpid=$(fx threads_pid)
-if [ -n "$tpid" ] && [ "$(fixture_info "$FIXDIR" mode)" != kexec ]; then
+check_user_pattern() {
+	local tpid out
+	tpid=$(fx threads_pid)
+	[ -n "$tpid" ] && [ "$(fixture_info "$FIXDIR" mode)" != kexec ] || return 0
 	out=$(kdx_cmd "set $tpid" "search -u -c kdx user pattern" 2>&1)
 	if echo "$out" | grep -q "^$(hex "$(fx threads_pattern_addr)"): kdx user pattern$"; then
 		ok "search -u finds the user page pattern $T"
 	else
 		not_ok "search -u finds the user page pattern $T" "$(hex "$(fx threads_pattern_addr)"): kdx user pattern" "$out"
 	fi
-fi
+}
+
+if [ -z "$(fx list_head)" ]; then
+	skip "memory $T" "no fixture module facts in gt.txt"
+	check_user_pattern
 exit 0
 fi
 
@@ -222,15 +225,5 @@ if echo "$out" | grep -q "^$(hex "$(fx string_addr)"): $(fx string)"; then
 else
 	not_ok "search -c finds the planted string $T" "$(hex "$(fx string_addr)"): $(fx string)" "$out"
 fi
-# user memory of the fixture's kdx_threads process (a page it filled);
-# kexec (makedumpfile -d 31) dumps leave user pages out
-tpid=$(fx threads_pid)
-if [ -n "$tpid" ] && [ "$(fixture_info "$FIXDIR" mode)" != kexec ]; then
-	out=$(kdx_cmd "set $tpid" "search -u -c kdx user pattern" 2>&1)
-	if echo "$out" | grep -q "^$(hex "$(fx threads_pattern_addr)"): kdx user pattern$"; then
-		ok "search -u finds the user page pattern $T"
-	else
-		not_ok "search -u finds the user page pattern $T" "$(hex "$(fx threads_pattern_addr)"): kdx user pattern" "$out"
-	fi
-fi
+check_user_pattern
 exit 0
