@@ -96,6 +96,19 @@ skip() {
 	echo "ok - $1 # SKIP ${2:-}"
 }
 
+# limit_memory: a runaway allocation in kdx is a test failure, not a
+# machine-wide OOM: cap this shell's (and so kdx's) memory. ASan reserves
+# terabytes of address space, so an ASan build gets an RSS limit instead.
+# Leak reports are off unless ASAN_OPTIONS says otherwise.
+limit_memory() {
+	export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0}
+	if ldd "$KDX" 2>/dev/null | grep -q libasan; then
+		export ASAN_OPTIONS="$ASAN_OPTIONS:hard_rss_limit_mb=3000"
+	else
+		ulimit -v 4000000 2>/dev/null
+	fi
+}
+
 # check NAME EXPECTED GOT: ok if equal, not ok with both values otherwise.
 check() {
 	if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1" "$2" "$3"; fi

@@ -17,14 +17,7 @@ if [ "$FORMAT" != kdump ] && { [ "$FORMAT" != "$first" ] || [ -s "$FIXDIR/vmcore
 	skip "robust-cmds" "runs on the kdump (or first) format only"
 	exit 0
 fi
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0}
-# A runaway allocation is a failure, not a machine-wide OOM: cap the memory
-# (ASan reserves terabytes of address space, so it gets an RSS limit instead).
-if ldd "$KDX" 2>/dev/null | grep -q libasan; then
-	export ASAN_OPTIONS="$ASAN_OPTIONS:hard_rss_limit_mb=3000"
-else
-	ulimit -v 4000000 2>/dev/null
-fi
+limit_memory
 TMP=$(mktemp -d)
 [ -n "${KDX_KEEP_TMP:-}" ] || trap 'rm -rf "$TMP"' EXIT; [ -n "${KDX_KEEP_TMP:-}" ] && echo "# tmp $TMP"
 

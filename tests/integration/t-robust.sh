@@ -17,14 +17,7 @@
 # file, directory, /dev/null, wrong vmlinux) run with the kdump format only.
 . "$(dirname "$0")/lib.sh"
 
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0}
-# A runaway allocation on a damaged header is a failure, not a machine-wide
-# OOM: cap the memory (ASan reserves terabytes of address space: RSS limit).
-if ldd "$KDX" 2>/dev/null | grep -q libasan; then
-	export ASAN_OPTIONS="$ASAN_OPTIONS:hard_rss_limit_mb=3000"
-else
-	ulimit -v 4000000 2>/dev/null
-fi
+limit_memory   # a damaged header must not allocate without bound
 TMP=$(mktemp -d)
 [ -n "${KDX_KEEP_TMP:-}" ] || trap 'rm -rf "$TMP"' EXIT
 # index caches of the damaged flattened copies stay in the temp dir
